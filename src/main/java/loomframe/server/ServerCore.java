@@ -82,6 +82,14 @@ public abstract class ServerCore implements Server {
         open.decrementAndGet();
     }
 
+    protected static void closeQuietly(java.io.Closeable c) {
+        try {
+            c.close();
+        } catch (java.io.IOException ignored) {
+            // closing anyway: nothing more to do for this socket
+        }
+    }
+
     /** {@code 127.0.0.1:51234}, for log lines. */
     public static String describe(SocketAddress address) {
         if (address instanceof InetSocketAddress inet) {

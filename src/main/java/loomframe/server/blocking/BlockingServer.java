@@ -97,12 +97,4 @@ public final class BlockingServer extends ServerCore {
             Thread.currentThread().interrupt();
         }
     }
-
-    private static void closeQuietly(java.io.Closeable c) {
-        try {
-            c.close();
-        } catch (IOException ignored) {
-            // nothing to do
-        }
-    }
 }

@@ -6,12 +6,14 @@
 # Echo cases run one JMH invocation per case, the four servers back to back, so each case's
 # ratios to Netty come from one window of a few minutes: if something else loads the machine,
 # it loads all four servers of that case alike. /proc/loadavg is logged before every case.
-# Budget: -f 1 -wi 2 -i 3 -w 2s -r 3s per trial (13 s measured + JVM start), 18 cases x 4 servers.
+# Budget: -f 1 -wi 3 -i 3 -w 2s -r 3s per trial (15 s + JVM start, ~17 s), 18 cases x 4 servers ~ 21 min,
+# then the codec (~2 min) and idle connections (~2 min). Netty needs the third warm-up iteration:
+# with two it was still compiling (its first iterations ran at a third of its speed).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 out="jmh/results"
-opts=(-f 1 -wi 2 -i 3 -w 2s -r 3s)
+opts=(-f 1 -wi 3 -i 3 -w 2s -r 3s)
 impls="blocking,async,platform,netty"
 
 ./mvnw -B -q -f jmh/pom.xml package

@@ -41,7 +41,7 @@ import org.jfree.data.category.DefaultCategoryDataset;
  *
  * <p>HOW TO RUN (from the repository root, after {@code ./mvnw -B -f jmh/pom.xml package}):
  * <pre>
- *   jmh/bench --main loomframe.bench.ChartMaker [--results jmh/results] [--docs docs]
+ *   jmh/bench --main loomframe.bench.ChartMaker [--results jmh/results] [--docs docs] [--summary FILE]
  * </pre>
  */
 public final class ChartMaker {
@@ -78,7 +78,8 @@ public final class ChartMaker {
     }
 
     /** One server's figures for one case. */
-    record Echo(double framesPerSecond, double error, double serverCpuPerFrameNanos, double clientCpuPerFrameNanos) {}
+    record Echo(double framesPerSecond, double error, double serverCpuPerFrameNanos, double clientCpuPerFrameNanos,
+                double otherCores) {}
 
     record Latency(double p50, double p99, double p999) {}
 
@@ -89,10 +90,12 @@ public final class ChartMaker {
         }
         Path results = Path.of("jmh/results");
         Path docs = Path.of("docs");
+        Path summary = null;
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
                 case "--results" -> results = Path.of(args[i + 1]);
                 case "--docs" -> docs = Path.of(args[i + 1]);
+                case "--summary" -> summary = Path.of(args[i + 1]);
                 default -> { System.err.println("ChartMaker: unknown option " + args[i]); System.exit(2); }
             }
         }
@@ -125,8 +128,10 @@ public final class ChartMaker {
             md.append(codecTables(json));
             codecChart(docs.resolve("bench-codec.png"), json);
         }
-        Files.writeString(results.resolve("summary.md"), md);
-        System.out.println("wrote " + results.resolve("summary.md") + " and charts in " + docs);
+        if (summary == null) summary = results.resolve("summary.md");
+        if (summary.toAbsolutePath().getParent() != null) Files.createDirectories(summary.toAbsolutePath().getParent());
+        Files.writeString(summary, md);
+        System.out.println("wrote " + summary + " and charts in " + docs);
     }
 
     // --- reading -----------------------------------------------------------------------------
@@ -151,7 +156,8 @@ public final class ChartMaker {
                 JsonObject sec = run.getAsJsonObject("secondaryMetrics");
                 double server = sec.getAsJsonObject("serverCpuNanos").get("score").getAsDouble() / fps;
                 double client = sec.getAsJsonObject("clientCpuNanos").get("score").getAsDouble() / fps;
-                byCase.computeIfAbsent(c, k -> new LinkedHashMap<>()).put(p.get("impl").getAsString(), new Echo(fps, err, server, client));
+                double other = sec.has("otherCpuNanos") ? sec.getAsJsonObject("otherCpuNanos").get("score").getAsDouble() / 1e9 : Double.NaN;
+                byCase.computeIfAbsent(c, k -> new LinkedHashMap<>()).put(p.get("impl").getAsString(), new Echo(fps, err, server, client, other));
             }
         }
         return byCase;
@@ -197,9 +203,10 @@ public final class ChartMaker {
     static String echoTable(Map<Case, Map<String, Echo>> echo, Map<Case, Map<String, Latency>> latency) {
         StringBuilder s = new StringBuilder("### Every echo case\n\n"
                 + "Frames/s ratio to Netty; Netty's frames/s; server CPU per frame in µs (process CPU minus the client thread, "
-                + "÷ frames); client p99 latency in µs. Order in each cell: blocking / async / platform / netty.\n\n"
-                + "| case | blocking | async | platform | Netty frames/s | server CPU µs/frame | p99 µs |\n"
-                + "| --- | --- | --- | --- | --- | --- | --- |\n");
+                + "÷ frames); client p99 latency in µs; CPU the rest of the machine used meanwhile, in cores (other processes "
+                + "competing for the 2 cores; above ~0.2 the case was disturbed). Order in each cell: blocking / async / platform / netty.\n\n"
+                + "| case | blocking | async | platform | Netty frames/s | server CPU µs/frame | p99 µs | other load (cores) |\n"
+                + "| --- | --- | --- | --- | --- | --- | --- | --- |\n");
         for (var entry : echo.entrySet()) {
             Map<String, Echo> m = entry.getValue();
             Echo netty = m.get("netty");
@@ -211,14 +218,17 @@ public final class ChartMaker {
             s.append(" | ").append(netty == null ? "n/a" : fmt(netty.framesPerSecond)).append(" | ");
             List<String> cpu = new ArrayList<>();
             List<String> p99 = new ArrayList<>();
+            List<String> other = new ArrayList<>();
             Map<String, Latency> lat = latency.getOrDefault(entry.getKey(), Map.of());
             for (String impl : ServerUnderTest.IMPLS) {
                 Echo e = m.get(impl);
                 cpu.add(e == null ? "–" : String.format(Locale.ROOT, "%.1f", e.serverCpuPerFrameNanos / 1000));
                 Latency l = lat.get(impl);
                 p99.add(l == null ? "–" : fmt(l.p99));
+                other.add(e == null || Double.isNaN(e.otherCores) ? "–" : String.format(Locale.ROOT, "%.2f", e.otherCores));
             }
-            s.append(String.join(" / ", cpu)).append(" | ").append(String.join(" / ", p99)).append(" |\n");
+            s.append(String.join(" / ", cpu)).append(" | ").append(String.join(" / ", p99))
+                    .append(" | ").append(String.join(" / ", other)).append(" |\n");
         }
         return s.toString();
     }

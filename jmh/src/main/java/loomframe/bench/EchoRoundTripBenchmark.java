@@ -44,6 +44,9 @@ import org.openjdk.jmh.runner.IterationType;
  *                      JVM's GC and JIT threads (the same overhead for every server). Divided by the
  *                      score it gives server CPU per frame, which frames/s alone cannot show on 2 cores.
  *     clientCpuNanos   CPU time of the client thread (about the same for every server).
+ *     otherCpuNanos    CPU time the rest of the machine used meanwhile (/proc/stat busy time minus
+ *                      this process): a check that nothing else competed for the 2 cores. Results
+ *                      whose otherCpuNanos is a sizeable share of a core were disturbed.
  *   Latency (send of a frame to the last byte of its echo) is recorded by the client in an
  *   HdrHistogram during the measurement iterations only, and printed at the end of each trial as
  *   p50/p99/p99.9; with -Dloomframe.latency.out=FILE (pass it through -jvmArgsAppend) each trial adds
@@ -80,7 +83,7 @@ import org.openjdk.jmh.runner.IterationType;
  *
  * HOW TO RUN
  *   ./mvnw -B -f jmh/pom.xml package
- *   jmh/bench EchoRoundTrip -f 1 -wi 2 -i 3 -w 2s -r 3s -rf json -rff jmh/results/echo.json
+ *   jmh/bench EchoRoundTrip -f 1 -wi 3 -i 3 -w 2s -r 3s -rf json -rff jmh/results/echo.json
  *   jmh/bench EchoRoundTrip -p impl=blocking,netty -p payload=1024 -p connections=100 -p pipeline=1
  *   (jmh/run-full.sh runs the committed full suite; jmh/bench finds a JDK 21+ and runs benchmarks.jar)
  */
@@ -88,7 +91,7 @@ import org.openjdk.jmh.runner.IterationType;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Threads(1)
 @Fork(value = 1, jvmArgs = {"-Xms4g", "-Xmx4g", "--enable-native-access=ALL-UNNAMED"})
-@Warmup(iterations = 2, time = 2)
+@Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 3, time = 3)
 public class EchoRoundTripBenchmark {
 
@@ -173,15 +176,19 @@ public class EchoRoundTripBenchmark {
         public long bytes;
         public long serverCpuNanos;
         public long clientCpuNanos;
+        public long otherCpuNanos;
 
         private long processCpuAtStart;
         private long clientCpuAtStart;
+        private long machineBusyAtStart;
 
         @Setup(Level.Iteration)
         public void start() {
             bytes = 0;
             serverCpuNanos = 0;
             clientCpuNanos = 0;
+            otherCpuNanos = 0;
+            machineBusyAtStart = MachineCpu.busyNanos();
             processCpuAtStart = OS.getProcessCpuTime();
             clientCpuAtStart = THREADS.getCurrentThreadCpuTime();
         }
@@ -191,8 +198,10 @@ public class EchoRoundTripBenchmark {
         public void stop() {
             long client = THREADS.getCurrentThreadCpuTime() - clientCpuAtStart;
             long process = OS.getProcessCpuTime() - processCpuAtStart;
+            long machine = MachineCpu.busyNanos() - machineBusyAtStart;
             clientCpuNanos = client;
             serverCpuNanos = Math.max(0, process - client);
+            otherCpuNanos = machine < 0 ? 0 : Math.max(0, machine - process);
         }
     }
 

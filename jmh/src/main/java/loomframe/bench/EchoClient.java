@@ -247,4 +247,23 @@ public final class EchoClient implements AutoCloseable {
             lastProgress = now;
         }
     }
+
+    /**
+     * Drives a server outside JMH, e.g. while it is profiled:
+     * {@code jmh/bench --main loomframe.bench.EchoClient PORT CONNECTIONS PAYLOAD PIPELINE FRAMES}.
+     */
+    public static void main(String[] args) throws IOException {
+        if (args.length != 5) {
+            System.err.println("usage: EchoClient PORT CONNECTIONS PAYLOAD PIPELINE FRAMES");
+            System.exit(2);
+        }
+        long frames = Long.parseLong(args[4]);
+        try (var client = new EchoClient(Integer.parseInt(args[0]), Integer.parseInt(args[1]),
+                Integer.parseInt(args[2]), Integer.parseInt(args[3]))) {
+            long start = System.nanoTime();
+            for (long i = 0; i < frames; i++) client.awaitReply();
+            double seconds = (System.nanoTime() - start) / 1e9;
+            System.out.printf(java.util.Locale.ROOT, "%d frames in %.2f s: %.0f frames/s%n", frames, seconds, frames / seconds);
+        }
+    }
 }

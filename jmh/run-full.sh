@@ -2,6 +2,7 @@
 # The full benchmark suite whose results are committed under jmh/results/ and drawn in docs/.
 #
 #   jmh/run-full.sh            (~25 minutes on 2 cores; builds the jar first)
+#   ECHO_ONLY=1 jmh/run-full.sh    echo cases only (keeps codec.json and idle-connections.json)
 #
 # Echo cases run one JMH invocation per case, the four servers back to back, so each case's
 # ratios to Netty come from one window of a few minutes: if something else loads the machine,
@@ -47,6 +48,12 @@ for c in "${cases[@]}"; do
     || { echo "FAILED: $name (log: /tmp/loomframe-bench-logs/$name.txt)" | tee -a "$log"; }
   grep -E '^EchoRoundTripBenchmark.roundTrip +' "/tmp/loomframe-bench-logs/$name.txt" >> "$log" || true
 done
+
+if [[ -n "${ECHO_ONLY:-}" ]]; then
+  echo "finished $(date -u +%FT%TZ) (echo cases only)" >> "$log"
+  jmh/bench --main loomframe.bench.ChartMaker
+  exit 0
+fi
 
 echo "$(date -u +%T) codec loadavg $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$log"
 jmh/bench Codec -f 1 -wi 2 -i 3 -w 1s -r 1s -rf json -rff "$out/codec.json" > /tmp/loomframe-bench-logs/codec.txt 2>&1

@@ -54,7 +54,7 @@ final class BlockingConnection implements ServedConnection, Runnable {
     public void run() {
         thread = Thread.currentThread();
         String reason = "eof";
-        try (channel) {
+        try {                                                // not try-with-resources: the catch clauses still write
             while (true) {
                 ByteBuffer payload = in.next(boundary);      // blocks; null: clean end of stream
                 if (payload == null) break;
@@ -85,6 +85,7 @@ final class BlockingConnection implements ServedConnection, Runnable {
             server.stats().connectionFailed();
             log(Level.WARNING, "handler-error", peer + " closed: handler failed: " + e, e);
         } finally {
+            closeChannel();
             server.stats().bytesReceived(in.takeBytesRead());
             in.release();
             out.clear();
@@ -110,6 +111,14 @@ final class BlockingConnection implements ServedConnection, Runnable {
     private void failed(FrameException e) {
         server.stats().connectionFailed();
         log(Level.WARNING, e.reason(), peer + " closed: " + e.getMessage(), null);
+    }
+
+    private void closeChannel() {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
     }
 
     private String unsent() {
@@ -175,11 +184,7 @@ final class BlockingConnection implements ServedConnection, Runnable {
 
     private void end(String why) {
         if (endedBy == null) endedBy = why;
-        try {
-            channel.close();                                 // wakes the thread out of read or write
-        } catch (IOException ignored) {
-            // closing anyway
-        }
+        closeChannel();                                      // wakes the thread out of read or write
         Thread t = thread;
         if (t != null) LockSupport.unpark(t);                // or out of a budget wait
     }

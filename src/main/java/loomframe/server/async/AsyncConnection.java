@@ -142,6 +142,7 @@ final class AsyncConnection implements ServedConnection {
         }
         if (out.isEmpty()) {
             releaseBatch();
+            decoder.payloadsDone();
             readMore();
         } else {
             writeReplies();                                  // reading resumes once they are written
@@ -171,6 +172,7 @@ final class AsyncConnection implements ServedConnection {
             return;
         }
         releaseBatch();
+        decoder.payloadsDone();                              // their memory goes back to the budget now
         readMore();
     }
 

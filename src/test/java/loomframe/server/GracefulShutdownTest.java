@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import loomframe.TestWire;
+import loomframe.frame.FrameDecoder;
 import loomframe.frame.FrameFormat;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -142,6 +143,59 @@ class GracefulShutdownTest {
         } finally {
             server.close();
         }
+    }
+
+    /** The same on SIGTERM to a server in its own JVM: frames in progress finish, the final stats line is printed, exit 0. */
+    @ParameterizedTest
+    @EnumSource(Impl.class)
+    void finishesFramesInProgressOnSigtermThenPrintsStatsAndExitsZero(Impl impl) throws Exception {
+        int clients = 5, frameSize = 30_000;
+        List<TestWire> midFrameClients = new ArrayList<>(), completeClients = new ArrayList<>();
+        try (ChildProcess child = new ChildProcess(List.of("-Xmx64m"), "impl=" + impl.cliName(), "shutdown-timeout-ms=20000",
+                "stats-interval-ms=50")) {
+            for (int i = 0; i < 2 * clients; i++) {
+                TestWire w = new TestWire(child.port, FORMAT);
+                echo(w, "warm-up " + i);
+                (i < clients ? midFrameClients : completeClients).add(w);
+            }
+            for (int i = 0; i < clients; i++) {
+                byte[] frame = FORMAT.encode(payload(i, frameSize));
+                midFrameClients.get(i).write(Arrays.copyOf(frame, 4 + frameSize / 2));
+                completeClients.get(i).write(FORMAT.encode(payload(100 + i, frameSize)));   // reply not read yet
+            }
+            // Signal only once the server has read them all (its stats lines say so): frames in
+            // progress on its side, not merely in the kernel.
+            long framesBefore = 2L * clients + clients, halfFrames = clients * (long) FrameDecoder.FIRST_BODY_CHUNK;
+            GoodClient.awaitCondition("server has read the frames", () -> child.stdout.stream().anyMatch(l ->
+                    l.startsWith("stats ") && statsValue(l, "frames") >= framesBefore && statsValue(l, "buffered") >= halfFrames));
+            child.process.toHandle().destroy();               // SIGTERM
+            GoodClient.awaitCondition("new connections refused", refused.apply(child.port));
+            for (int i = 0; i < clients; i++) {
+                TestWire w = midFrameClients.get(i);
+                byte[] frame = FORMAT.encode(payload(i, frameSize));
+                w.write(Arrays.copyOfRange(frame, 4 + frameSize / 2, frame.length));
+                assertArrayEquals(payload(i, frameSize), w.readFrame(), "mid-frame client " + i);
+                assertTrue(w.closedByServer());
+            }
+            for (int i = 0; i < clients; i++) {
+                TestWire w = completeClients.get(i);
+                assertArrayEquals(payload(100 + i, frameSize), w.readFrame(), "client " + i + " frame sent before the signal");
+                assertTrue(w.closedByServer());
+            }
+            assertEquals(0, child.terminate(), "exit status" + child.diagnostics());
+            String last = child.stdout.getLast();
+            assertTrue(last.startsWith("final stats ") && !last.contains("forced_at_shutdown"), child.diagnostics());
+            assertTrue(last.matches(".*closed=\\{shutdown=\\d+\\}.*"), "every connection ended by shutdown" + child.diagnostics());
+        } finally {
+            for (TestWire w : midFrameClients) w.close();
+            for (TestWire w : completeClients) w.close();
+        }
+    }
+
+    /** {@code frames=123} or {@code buffered=456/789} from a stats line. */
+    private static long statsValue(String line, String key) {
+        var m = java.util.regex.Pattern.compile(" " + key + "=(\\d+)").matcher(line);
+        return m.find() ? Long.parseLong(m.group(1)) : -1;
     }
 
     private static final java.util.function.Function<Integer, java.util.function.BooleanSupplier> refused =

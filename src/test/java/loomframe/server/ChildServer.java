@@ -6,7 +6,7 @@ import java.util.Map;
 
 /**
  * A server in its own JVM, for tests that need a small heap or a real signal. Arguments are
- * {@code key=value}: {@code impl}, {@code max-buffered}, {@code idle-timeout-ms},
+ * {@code key=value}: {@code impl}, {@code max-connections}, {@code max-buffered}, {@code idle-timeout-ms},
  * {@code shutdown-timeout-ms}, {@code stats-interval-ms}.
  *
  * <p>Prints {@code listening on 127.0.0.1:PORT ...} once accepting, {@code stats ...} every
@@ -24,6 +24,7 @@ public final class ChildServer {
         }
         var builder = ServerConfig.builder().port(0)
                 .impl(Impl.valueOf(opts.getOrDefault("impl", "blocking").toUpperCase(java.util.Locale.ROOT)));
+        if (opts.containsKey("max-connections")) builder.maxConnections(Integer.parseInt(opts.get("max-connections")));
         if (opts.containsKey("max-buffered")) builder.maxBuffered(Long.parseLong(opts.get("max-buffered")));
         if (opts.containsKey("idle-timeout-ms")) builder.idleTimeout(Duration.ofMillis(Long.parseLong(opts.get("idle-timeout-ms"))));
         if (opts.containsKey("shutdown-timeout-ms")) builder.shutdownTimeout(Duration.ofMillis(Long.parseLong(opts.get("shutdown-timeout-ms"))));

@@ -15,7 +15,7 @@
  *   no-read      100 conns  pipeline 1 KiB frames and never read a reply
  *   too-large    10/s       a length prefix of FF FF FF FF
  *   truncated    10/s       half a frame, then close
- *   flood        300 conns  extra connections, to push past --max-connections
+ *   flood        600 conns  extra connections, to push past --max-connections
  *   big            3 conns  whole 16 MiB frames, echo checked
  */
 import java.io.DataInputStream;
@@ -38,6 +38,7 @@ public class Hostile {
     static String host;
     static int port;
     static volatile boolean running = true;
+    static final long START = System.nanoTime();
     static final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
     static final List<Socket> open = java.util.Collections.synchronizedList(new ArrayList<>());
 
@@ -52,7 +53,7 @@ public class Hostile {
             for (int i = 0; i < 200; i++) threads.add(loop("idle", s -> s.getInputStream().read()));
             for (int i = 0; i < 1000; i++) threads.add(loop("announce", Hostile::announce));
             for (int i = 0; i < 100; i++) threads.add(loop("no-read", Hostile::noRead));
-            for (int i = 0; i < 300; i++) threads.add(loop("flood", s -> s.getInputStream().read()));
+            for (int i = 0; i < 600; i++) threads.add(loop("flood", s -> s.getInputStream().read()));
             threads.add(Thread.ofVirtual().start(() -> paced("too-large", s -> {
                 s.getOutputStream().write(new byte[] {-1, -1, -1, -1});
                 s.getInputStream().read();
@@ -205,7 +206,9 @@ public class Hostile {
         var random = new Random(seed);
         byte[] payload = new byte[1024];
         while (running) {
+            Socket s0 = null;
             try (Socket s = connect()) {
+                s0 = s;
                 s.setSoTimeout(30_000);
                 OutputStream out = s.getOutputStream();
                 var in = new DataInputStream(s.getInputStream());
@@ -225,7 +228,8 @@ public class Hostile {
             } catch (IOException e) {
                 if (running) {
                     inc("good-error");
-                    System.err.println("good client: " + e);
+                    System.err.printf("good client %s at %.1f s after %d round trips: %s%n",
+                            s0 == null ? "" : "from port " + s0.getLocalPort(), (System.nanoTime() - START) / 1e9, n.get(), e);
                     sleep(100);
                 }
             }

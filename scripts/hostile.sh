@@ -5,7 +5,7 @@
 #   scripts/hostile.sh [IMPL] [ATTACK_SECONDS]        IMPL: blocking (default), async, platform
 #
 # Environment: BASELINE_SECONDS (default 10), HEAP (server -Xmx, default 256m), IDLE (default 5s),
-# MAX_CONNECTIONS (default 1500, below the attack's ~1,800 connections so some are rejected).
+# MAX_CONNECTIONS (default 1500, below the attack's ~2,100 connections so some are rejected).
 # Starts its own server on a free port: with ./loomframe serve when the CLI is built in, otherwise
 # the test-only loomframe.server.ChildServer (compiled by ./mvnw test-compile). Not run in CI.
 set -euo pipefail
@@ -17,8 +17,9 @@ BASELINE_SECONDS=${BASELINE_SECONDS:-10}
 HEAP=${HEAP:-256m}
 IDLE=${IDLE:-5s}
 MAX_CONNECTIONS=${MAX_CONNECTIONS:-1500}
-WORK=$(mktemp -d)
-trap 'kill "${SERVER_PID:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+WORK=target/hostile-$IMPL                                  # server logs kept here for a look afterwards
+rm -rf "$WORK" && mkdir -p "$WORK"
+trap 'kill "${SERVER_PID:-}" 2>/dev/null || true' EXIT
 
 java_major() { "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p'; }
 JAVA=
@@ -36,7 +37,7 @@ if [ -x ./loomframe ] && ./loomframe serve --help >/dev/null 2>&1; then
     SERVER_PID=$!
     how="./loomframe serve"
 else
-    [ -d target/test-classes/loomframe/server ] || ./mvnw -B -q test-compile
+    ./mvnw -B -q test-compile                              # never run stale classes
     "$JAVA" "-Xmx$HEAP" -cp target/classes:target/test-classes loomframe.server.ChildServer impl="$IMPL" \
         idle-timeout-ms="$idle_ms" max-connections="$MAX_CONNECTIONS" stats-interval-ms=5000 \
         >"$WORK/server.out" 2>"$WORK/server.err" &
@@ -87,3 +88,4 @@ echo "server warnings logged: $(grep -c 'WARNING' "$WORK/server.err" || true) li
      "suppressed by rate limit: $(grep -o '([0-9]* more' "$WORK/server.err" | awk '{s += substr($1, 2)} END {print s + 0}')"
 echo "final stats: $FINAL"
 echo "server exit status after SIGTERM: $STATUS"
+echo "server output: $WORK/server.out, $WORK/server.err"

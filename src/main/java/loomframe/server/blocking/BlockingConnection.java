@@ -1,0 +1,186 @@
+package loomframe.server.blocking;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.locks.LockSupport;
+import loomframe.frame.FrameDecoder;
+import loomframe.frame.FrameException;
+import loomframe.frame.IdleTimeoutException;
+import loomframe.server.BufferBudget;
+import loomframe.server.FrameHandler;
+import loomframe.server.ReplyQueue;
+import loomframe.server.ServedConnection;
+import loomframe.server.ServerCore;
+
+/**
+ * Serves one client from accept to close. Runs on its own thread — a virtual thread for
+ * {@code --impl blocking}, a platform thread for {@code --impl platform}; the code is the same.
+ *
+ * <p>Other threads touch a connection only to end it: the idle sweeper ({@link #expire}) and
+ * shutdown ({@link #drain}, {@link #abort}) say why in {@link #endedBy}, then close the channel,
+ * which wakes this thread out of its blocking read or write with an exception.
+ */
+final class BlockingConnection implements ServedConnection, Runnable {
+    private final SocketChannel channel;
+    private final ServerCore server;
+    private final FrameHandler handler;
+    private final BufferBudget.Account memory;
+    private final FrameReader in;
+    private final ReplyQueue out;
+    private final String peer;
+    private volatile long deadline;
+    private volatile Thread thread;
+    private volatile String endedBy;          // set by another thread just before it closes the channel
+    private volatile boolean draining;        // shutdown: stop at the next frame boundary
+    private volatile boolean parkedBetweenFrames;
+
+    BlockingConnection(SocketChannel channel, ServerCore server, String peer) {
+        this.channel = channel;
+        this.server = server;
+        this.handler = server.config().handler();
+        this.memory = server.budget().open();
+        this.in = new FrameReader(channel, new FrameDecoder(server.config().format(), memory),
+                server.pool(), this::awaitBudget);
+        this.out = new ReplyQueue(server.config().format());
+        this.peer = peer;
+        this.deadline = server.nextDeadline();
+    }
+
+    // tag::blocking-connection[]
+    @Override
+    public void run() {
+        thread = Thread.currentThread();
+        String reason = "eof";
+        try (channel) {
+            while (true) {
+                ByteBuffer payload = in.next(boundary);      // blocks; null: clean end of stream
+                if (payload == null) break;
+                deadline = server.nextDeadline();            // the idle clock restarts per frame
+                server.stats().frameReceived();
+                handler.handle(payload, out);
+                if (!in.hasBufferedFrame() || out.pendingBytes() >= server.config().maxPendingReplies()) {
+                    flush();                                 // one write per batch, not per frame
+                }
+            }
+            flush();
+            reason = draining ? "shutdown" : "eof";
+            log(Level.DEBUG, "closed", peer + " closed: " + (draining ? "server shutting down" : "end of stream"), null);
+        } catch (FrameException e) {                         // the peer broke the protocol: say what, close
+            reason = e.reason();
+            flushQuietly();                                  // replies owed for earlier frames go first
+            failed(e);
+        } catch (IOException e) {                            // closed by us (idle, shutdown) or by the peer
+            reason = endedBy != null ? endedBy : "reset";
+            if ("idle".equals(endedBy)) {
+                failed(new IdleTimeoutException(server.config().idleTimeout(), in.progress() + unsent()));
+            } else if (endedBy == null) {
+                server.stats().connectionFailed();
+                log(Level.DEBUG, "reset", peer + " gone: " + e, e);
+            }
+        } catch (RuntimeException e) {                       // a handler bug: this connection only
+            reason = "handler-error";
+            server.stats().connectionFailed();
+            log(Level.WARNING, "handler-error", peer + " closed: handler failed: " + e, e);
+        } finally {
+            server.stats().bytesReceived(in.takeBytesRead());
+            in.release();
+            out.clear();
+            memory.close();
+            ((BlockingServer) server).ended(this, reason);
+        }
+    }
+    // end::blocking-connection[]
+
+    private void flush() throws IOException {
+        if (!out.isEmpty()) server.stats().bytesSent(out.writeTo(channel));
+        server.stats().bytesReceived(in.takeBytesRead());
+    }
+
+    private void flushQuietly() {
+        try {
+            flush();
+        } catch (IOException ignored) {
+            // the socket no longer allows it: nothing more to do for this peer
+        }
+    }
+
+    private void failed(FrameException e) {
+        server.stats().connectionFailed();
+        log(Level.WARNING, e.reason(), peer + " closed: " + e.getMessage(), null);
+    }
+
+    private String unsent() {
+        return out.isEmpty() ? "" : "; " + out.pendingBytes() + " reply bytes unsent (peer not reading)";
+    }
+
+    private void log(Level level, String kind, String message, Throwable cause) {
+        server.log().log(level, kind, message, cause);
+    }
+
+    /** Between frames: wait for the next one unless shutdown has begun. */
+    private final FrameReader.Boundary boundary = new FrameReader.Boundary() {
+        @Override
+        public boolean mayWait() {
+            parkedBetweenFrames = true;
+            if (!draining) return true;
+            parkedBetweenFrames = false;
+            return false;
+        }
+
+        @Override
+        public void done() {
+            parkedBetweenFrames = false;
+        }
+    };
+
+    /** The budget said no: park until it grants room, or until another thread ends this connection. */
+    private void awaitBudget() throws IOException {
+        Thread me = Thread.currentThread();
+        var granted = new java.util.concurrent.atomic.AtomicBoolean();
+        memory.await(() -> {
+            granted.set(true);
+            LockSupport.unpark(me);
+        });
+        while (!granted.get()) {
+            if (endedBy != null || !channel.isOpen()) throw new ClosedChannelException();
+            LockSupport.park(this);                          // expire/abort unpark us after closing
+        }
+    }
+
+    // --- called by other threads --------------------------------------------------------------
+
+    @Override
+    public long deadline() {
+        return deadline;
+    }
+
+    @Override
+    public void expire() {
+        end("idle");
+    }
+
+    @Override
+    public void drain() {
+        draining = true;
+        if (parkedBetweenFrames) end("shutdown");            // nothing half-read: close now
+    }
+
+    @Override
+    public void abort() {
+        end("forced");
+    }
+
+    private void end(String why) {
+        if (endedBy == null) endedBy = why;
+        try {
+            channel.close();                                 // wakes the thread out of read or write
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+        Thread t = thread;
+        if (t != null) LockSupport.unpark(t);                // or out of a budget wait
+    }
+}

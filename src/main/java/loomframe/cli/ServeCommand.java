@@ -100,21 +100,25 @@ final class ServeCommand implements Callable<Integer> {
         }
         out.flush();
 
+        Thread stats = statsInterval == null || statsInterval.isZero() ? null
+                : Thread.ofPlatform().daemon().name("loomframe-stats").start(() -> printStats(server, out));
         var stopping = new AtomicBoolean();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (!stopping.compareAndSet(false, true)) return;
-            server.close();
-            out.println("final stats: " + server.stats());
-            out.flush();
-            // A signal is the normal way to stop a server: end with 0, not 128+signal.
-            Runtime.getRuntime().halt(Main.OK);
+            try {
+                server.close();
+            } finally {
+                stopStats(stats);
+                out.println("final stats: " + server.stats());
+                out.flush();
+                // A signal is the normal way to stop a server: end with 0, not 128+signal.
+                Runtime.getRuntime().halt(Main.OK);
+            }
         }, "loomframe-shutdown"));
-        if (statsInterval != null && !statsInterval.isZero()) {
-            Thread.ofPlatform().daemon().name("loomframe-stats").start(() -> printStats(server, out));
-        }
 
         server.awaitTermination();
         if (stopping.compareAndSet(false, true)) {  // ended without a signal
+            stopStats(stats);
             out.println("final stats: " + server.stats());
             out.flush();
         }
@@ -167,6 +171,16 @@ final class ServeCommand implements Callable<Integer> {
 
     private static String handlerName(FrameHandler handler) {
         return handler instanceof FrameHandler.Builtin b ? b.cliName() : handler.getClass().getSimpleName();
+    }
+
+    private static void stopStats(Thread stats) {
+        if (stats == null) return;
+        stats.interrupt();
+        try {
+            stats.join(1000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void printStats(Server server, PrintWriter out) {

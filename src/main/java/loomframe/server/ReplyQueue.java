@@ -27,10 +27,14 @@ public final class ReplyQueue implements Replies {
     static final int MAX_BUFFERS = 1024;
 
     private final FrameFormat format;
-    private ByteBuffer[] buffers = new ByteBuffer[8];
+    private static final ByteBuffer[] NONE = new ByteBuffer[0];
+    private static final byte[] NO_HEADERS = new byte[0];
+
+    // Allocated on the first reply and dropped when large: an idle connection holds two empty arrays.
+    private ByteBuffer[] buffers = NONE;
     private int first;                 // first buffer not yet fully written
     private int count;
-    private byte[] headers = new byte[64];
+    private byte[] headers = NO_HEADERS;
     private int headersUsed;
     private long pendingBytes;
     private int windowLength;
@@ -67,7 +71,7 @@ public final class ReplyQueue implements Replies {
     // end::reply[]
 
     private void add(ByteBuffer b) {
-        if (count == buffers.length) buffers = Arrays.copyOf(buffers, count * 2);
+        if (count == buffers.length) buffers = Arrays.copyOf(buffers, Math.max(8, count * 2));
         buffers[count++] = b;
     }
 
@@ -123,7 +127,8 @@ public final class ReplyQueue implements Replies {
             first = 0;
             count = 0;
             headersUsed = 0;
-            if (buffers.length > 256) buffers = new ByteBuffer[8]; // don't keep a huge array for an idle connection
+            if (buffers.length > 256) buffers = NONE;          // don't keep a huge array for an idle connection
+            if (headers.length > 1024) headers = NO_HEADERS;
         }
     }
 

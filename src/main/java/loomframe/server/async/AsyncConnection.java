@@ -2,6 +2,7 @@ package loomframe.server.async;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousSocketChannel;
 import java.nio.channels.CompletionHandler;
@@ -14,6 +15,7 @@ import loomframe.server.BufferPool;
 import loomframe.server.FrameHandler;
 import loomframe.server.ReplyQueue;
 import loomframe.server.ServedConnection;
+import loomframe.server.ServerCore;
 
 /**
  * Serves one client with NIO.2 completion handlers: no thread is tied to the connection; each
@@ -46,12 +48,11 @@ final class AsyncConnection implements ServedConnection {
     private final FrameDecoder decoder;
     private final ReplyQueue out;
     private final BufferPool pool;
-    private final String peer;
+    private final SocketAddress remote;      // formatted only when a line is logged: idle connections stay small
 
     private ByteBuffer reading;            // what the pending read fills
     private ByteBuffer batch;              // pooled; held until the replies that may view it are written
     private boolean lastReadFilled;        // the last read filled its buffer: more is probably waiting
-    private long bytesRead;
 
     private volatile long deadline;
     private volatile String endedBy;       // set by another thread just before it closes the channel
@@ -66,7 +67,7 @@ final class AsyncConnection implements ServedConnection {
     private final CompletionHandler<Long, Void> onRepliesWritten = handler(this::repliesWritten);
     // end::async-handlers[]
 
-    AsyncConnection(AsynchronousSocketChannel channel, AsyncServer server, String peer) {
+    AsyncConnection(AsynchronousSocketChannel channel, AsyncServer server, SocketAddress remote) {
         this.channel = channel;
         this.server = server;
         this.handler = server.config().handler();
@@ -74,7 +75,7 @@ final class AsyncConnection implements ServedConnection {
         this.decoder = new FrameDecoder(server.config().format(), memory);
         this.out = new ReplyQueue(server.config().format());
         this.pool = server.pool();
-        this.peer = peer;
+        this.remote = remote;
         this.deadline = server.nextDeadline();
     }
 
@@ -123,7 +124,7 @@ final class AsyncConnection implements ServedConnection {
             close("eof", null);
             return;
         }
-        bytesRead += count;
+        server.stats().bytesReceived(count);
         lastReadFilled = !reading.hasRemaining();
         if (reading == batch) {
             batch.flip();
@@ -151,7 +152,6 @@ final class AsyncConnection implements ServedConnection {
 
     /** WRITING: one gathering write for the whole batch's replies. */
     private void writeReplies() {
-        server.stats().bytesReceived(takeBytesRead());
         channel.write(out.buffers(), out.offset(), out.window(), 0L, java.util.concurrent.TimeUnit.MILLISECONDS,
                 null, onRepliesWritten);
     }
@@ -173,12 +173,6 @@ final class AsyncConnection implements ServedConnection {
             pool.give(batch);
             batch = null;
         }
-    }
-
-    private long takeBytesRead() {
-        long n = bytesRead;
-        bytesRead = 0;
-        return n;
     }
 
     // --- CLOSING ----------------------------------------------------------------------------
@@ -211,22 +205,22 @@ final class AsyncConnection implements ServedConnection {
     private void failed(Throwable e) {
         if (e instanceof FrameException fe) {                // the peer broke the protocol: say what, close
             server.stats().connectionFailed();
-            log(Level.WARNING, fe.reason(), peer + " closed: " + fe.getMessage(), null);
+            log(Level.WARNING, fe.reason(), peer() + " closed: " + fe.getMessage(), null);
             writeOwedRepliesThenClose(fe.reason());
         } else if ("idle".equals(endedBy)) {                 // the sweeper closed us
             server.stats().connectionFailed();
             var timeout = new IdleTimeoutException(server.config().idleTimeout(), decoder.progress() + unsent());
-            log(Level.WARNING, timeout.reason(), peer + " closed: " + timeout.getMessage(), null);
+            log(Level.WARNING, timeout.reason(), peer() + " closed: " + timeout.getMessage(), null);
             close("idle", null);
         } else if (endedBy != null) {                        // shutdown closed us
             close(endedBy, null);
         } else if (e instanceof IOException) {               // reset, broken pipe: routine
             server.stats().connectionFailed();
-            log(Level.DEBUG, "reset", peer + " gone: " + e, e);
+            log(Level.DEBUG, "reset", peer() + " gone: " + e, e);
             close("reset", null);
         } else {                                             // a handler bug: this connection only
             server.stats().connectionFailed();
-            log(Level.WARNING, "handler-error", peer + " closed: handler failed: " + e, e);
+            log(Level.WARNING, "handler-error", peer() + " closed: handler failed: " + e, e);
             close("handler-error", null);
         }
     }
@@ -257,19 +251,22 @@ final class AsyncConnection implements ServedConnection {
     private void close(String reason, Throwable ignored) {
         if (!closed.compareAndSet(false, true)) return;
         if ("eof".equals(reason) || "shutdown".equals(reason)) {
-            log(Level.DEBUG, "closed", peer + " closed: " + ("eof".equals(reason) ? "end of stream" : "server shutting down"), null);
+            log(Level.DEBUG, "closed", peer() + " closed: " + ("eof".equals(reason) ? "end of stream" : "server shutting down"), null);
         }
         try {
             channel.close();
         } catch (IOException e) {
             // closing anyway
         }
-        server.stats().bytesReceived(takeBytesRead());
         decoder.release();
         out.clear();
         memory.close();
         batch = null;                                        // a read may still complete into it: leave it to the GC
         server.ended(this, reason);
+    }
+
+    private String peer() {
+        return ServerCore.describe(remote);
     }
 
     private String unsent() {

@@ -69,7 +69,7 @@ public final class AsyncServer extends ServerCore {
             AsyncConnection connection = null;
             try {
                 channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                connection = new AsyncConnection(channel, AsyncServer.this, describe(channel.getRemoteAddress()));
+                connection = new AsyncConnection(channel, AsyncServer.this, channel.getRemoteAddress());
                 register(connection);
                 connection.start();
             } catch (IOException | RuntimeException e) {   // one failed socket never stops accepting

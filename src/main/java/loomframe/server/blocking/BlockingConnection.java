@@ -2,6 +2,7 @@ package loomframe.server.blocking;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
@@ -30,14 +31,14 @@ final class BlockingConnection implements ServedConnection, Runnable {
     private final BufferBudget.Account memory;
     private final FrameReader in;
     private final ReplyQueue out;
-    private final String peer;
+    private final SocketAddress remote;      // formatted only when a line is logged: idle connections stay small
     private volatile long deadline;
     private volatile Thread thread;
     private volatile String endedBy;          // set by another thread just before it closes the channel
     private volatile boolean draining;        // shutdown: stop at the next frame boundary
     private volatile boolean parkedBetweenFrames;
 
-    BlockingConnection(SocketChannel channel, ServerCore server, String peer) {
+    BlockingConnection(SocketChannel channel, ServerCore server, SocketAddress remote) {
         this.channel = channel;
         this.server = server;
         this.handler = server.config().handler();
@@ -45,7 +46,7 @@ final class BlockingConnection implements ServedConnection, Runnable {
         this.in = new FrameReader(channel, new FrameDecoder(server.config().format(), memory),
                 server.pool(), this::awaitBudget);
         this.out = new ReplyQueue(server.config().format());
-        this.peer = peer;
+        this.remote = remote;
         this.deadline = server.nextDeadline();
     }
 
@@ -54,7 +55,7 @@ final class BlockingConnection implements ServedConnection, Runnable {
     public void run() {
         thread = Thread.currentThread();
         String reason = "eof";
-        try (channel) {
+        try {                                                // not try-with-resources: the catch clauses still write
             while (true) {
                 ByteBuffer payload = in.next(boundary);      // blocks; null: clean end of stream
                 if (payload == null) break;
@@ -67,7 +68,7 @@ final class BlockingConnection implements ServedConnection, Runnable {
             }
             flush();
             reason = draining ? "shutdown" : "eof";
-            log(Level.DEBUG, "closed", peer + " closed: " + (draining ? "server shutting down" : "end of stream"), null);
+            log(Level.DEBUG, "closed", peer() + " closed: " + (draining ? "server shutting down" : "end of stream"), null);
         } catch (FrameException e) {                         // the peer broke the protocol: say what, close
             reason = e.reason();
             flushQuietly();                                  // replies owed for earlier frames go first
@@ -78,13 +79,14 @@ final class BlockingConnection implements ServedConnection, Runnable {
                 failed(new IdleTimeoutException(server.config().idleTimeout(), in.progress() + unsent()));
             } else if (endedBy == null) {
                 server.stats().connectionFailed();
-                log(Level.DEBUG, "reset", peer + " gone: " + e, e);
+                log(Level.DEBUG, "reset", peer() + " gone: " + e, e);
             }
         } catch (RuntimeException e) {                       // a handler bug: this connection only
             reason = "handler-error";
             server.stats().connectionFailed();
-            log(Level.WARNING, "handler-error", peer + " closed: handler failed: " + e, e);
+            log(Level.WARNING, "handler-error", peer() + " closed: handler failed: " + e, e);
         } finally {
+            closeChannel();
             server.stats().bytesReceived(in.takeBytesRead());
             in.release();
             out.clear();
@@ -109,7 +111,19 @@ final class BlockingConnection implements ServedConnection, Runnable {
 
     private void failed(FrameException e) {
         server.stats().connectionFailed();
-        log(Level.WARNING, e.reason(), peer + " closed: " + e.getMessage(), null);
+        log(Level.WARNING, e.reason(), peer() + " closed: " + e.getMessage(), null);
+    }
+
+    private void closeChannel() {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+    }
+
+    private String peer() {
+        return ServerCore.describe(remote);
     }
 
     private String unsent() {
@@ -175,11 +189,7 @@ final class BlockingConnection implements ServedConnection, Runnable {
 
     private void end(String why) {
         if (endedBy == null) endedBy = why;
-        try {
-            channel.close();                                 // wakes the thread out of read or write
-        } catch (IOException ignored) {
-            // closing anyway
-        }
+        closeChannel();                                      // wakes the thread out of read or write
         Thread t = thread;
         if (t != null) LockSupport.unpark(t);                // or out of a budget wait
     }

@@ -69,7 +69,7 @@ public final class BlockingServer extends ServerCore {
             BlockingConnection connection = null;
             try {
                 channel.setOption(StandardSocketOptions.TCP_NODELAY, true);  // replies go out as soon as written
-                connection = new BlockingConnection(channel, this, describe(channel.getRemoteAddress()));
+                connection = new BlockingConnection(channel, this, channel.getRemoteAddress());
                 register(connection);
                 connectionThreads.newThread(connection).start();
             } catch (IOException | RuntimeException | OutOfMemoryError e) {  // one failed socket never stops the loop

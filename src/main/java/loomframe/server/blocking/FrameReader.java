@@ -14,9 +14,10 @@ import loomframe.server.BufferPool;
  *
  * <p>What it reads into decides what an idle connection costs, so it chooses each time:
  * <ul>
- *   <li>bytes already waiting in the kernel ({@code available() > 0}): a pooled 64 KiB batch
- *       buffer, read without blocking. Many pipelined frames arrive in one read, and frames that
- *       lie wholly in it are handed on as views, without a copy;</li>
+ *   <li>after a read that filled its buffer, if bytes are already waiting in the kernel
+ *       ({@code available() > 0}): a pooled 64 KiB batch buffer, read without blocking. Many
+ *       pipelined frames arrive in one read, and frames that lie wholly in it are handed on as
+ *       views, without a copy;</li>
  *   <li>nothing waiting, inside a frame's body: the decoder's body buffer, which grows with the
  *       bytes that arrive (and asks the global budget first);</li>
  *   <li>nothing waiting, between frames or inside a length field: the decoder's length field
@@ -35,6 +36,7 @@ final class FrameReader {
     private final BudgetWait budgetWait;
     private InputStream kernelBytes;        // only for available(): how much the kernel holds
     private ByteBuffer batch;               // borrowed while it holds bytes not yet decoded
+    private boolean lastReadFilled;         // the last read filled its buffer: more is probably waiting
     private long bytesRead;
 
     /** Parks the connection's thread until the budget grants room (or the connection ends). */
@@ -74,13 +76,16 @@ final class FrameReader {
                 pool.give(batch);                                 // drained: the rest is kept by the decoder
                 batch = null;
             }
-            int ready = available();
-            if (ready > 0 && decoder.bodyRemaining() < BufferPool.BATCH_SIZE) {
-                batch = pool.take();                              // bytes are waiting: take them all at once
-                batch.limit(Math.min(ready, batch.capacity()));
-                count(channel.read(batch));                       // cannot block: they are there
-                batch.flip();
-                continue;
+            if (lastReadFilled && decoder.bodyRemaining() < BufferPool.BATCH_SIZE) {
+                int ready = available();                          // more is probably waiting: how much?
+                if (ready > 0) {
+                    batch = pool.take();                          // take it all at once, into a batch buffer
+                    batch.limit(Math.min(ready, batch.capacity()));
+                    count(channel.read(batch));                   // cannot block: the bytes are there
+                    lastReadFilled = ready > batch.capacity();
+                    batch.flip();
+                    continue;
+                }
             }
             ByteBuffer window = decoder.window(BODY_READ_CHUNK);  // read straight into the frame
             if (window == null) {                                 // body must grow, budget exhausted
@@ -100,6 +105,7 @@ final class FrameReader {
                 return null;
             }
             count(n);
+            lastReadFilled = !window.hasRemaining();
             ByteBuffer payload = decoder.filled(n);
             if (payload != null) return payload;
         }

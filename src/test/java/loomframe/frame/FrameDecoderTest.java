@@ -1,0 +1,206 @@
+package loomframe.frame;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.TreeSet;
+import loomframe.TestWire;
+import org.junit.jupiter.api.Test;
+
+class FrameDecoderTest {
+
+    /** Feeds {@code wire} to a decoder in the given pieces, alternating both ways of reading. */
+    static List<byte[]> decodeInChunks(FrameFormat format, byte[] wire, int[] cuts, Random mode) throws FrameException {
+        var decoder = new FrameDecoder(format);
+        List<byte[]> out = new ArrayList<>();
+        int from = 0;
+        for (int i = 0; i <= cuts.length; i++) {
+            int to = i < cuts.length ? cuts[i] : wire.length;
+            ByteBuffer piece = ByteBuffer.wrap(wire, from, to - from);
+            while (piece.hasRemaining()) {
+                if (mode != null && mode.nextBoolean()) {         // read straight into the decoder
+                    ByteBuffer window = decoder.window(1 + mode.nextInt(64));
+                    int n = Math.min(window.remaining(), piece.remaining());
+                    window.put(piece.slice(piece.position(), n));
+                    piece.position(piece.position() + n);
+                    ByteBuffer payload = decoder.filled(n);
+                    if (payload != null) out.add(bytes(payload));
+                } else {                                          // from a buffer read elsewhere
+                    ByteBuffer payload = decoder.next(piece);
+                    if (payload != null) out.add(bytes(payload));
+                }
+            }
+            from = to;
+        }
+        assertFalse(decoder.inFrame(), "the stream ended on a frame boundary");
+        return out;
+    }
+
+    static byte[] bytes(ByteBuffer b) {
+        byte[] a = new byte[b.remaining()];
+        b.duplicate().get(a);
+        return a;
+    }
+
+    static void assertFramesEqual(List<byte[]> expected, List<byte[]> actual, String context) {
+        assertEquals(expected.size(), actual.size(), "frame count, " + context);
+        for (int i = 0; i < expected.size(); i++) assertArrayEquals(expected.get(i), actual.get(i), "frame " + i + ", " + context);
+    }
+
+    static FrameFormat randomFormat(Random r) {
+        int width = new int[] {1, 2, 4, 8}[r.nextInt(4)];
+        return new FrameFormat(width, r.nextBoolean() ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN, r.nextBoolean(),
+                FrameFormat.DEFAULT_MAX_FRAME);
+    }
+
+    /** Sizes that matter: zero, tiny, around the first body chunk, and the largest the format allows. */
+    static List<byte[]> randomFrames(Random r, FrameFormat format) {
+        long largest = Math.min(format.largestEncodablePayload(), 70_000);
+        int[] interesting = {0, 1, 2, 7, 8, 9, 63, 64, 65, 254, 255, 256,
+                FrameDecoder.FIRST_BODY_CHUNK - 1, FrameDecoder.FIRST_BODY_CHUNK, FrameDecoder.FIRST_BODY_CHUNK + 1,
+                (int) largest};
+        List<byte[]> frames = new ArrayList<>();
+        for (int i = 1 + r.nextInt(6); i > 0; i--) {
+            int size = r.nextInt(3) == 0 ? interesting[r.nextInt(interesting.length)] : r.nextInt(300);
+            frames.add(TestWire.randomBytes(r, (int) Math.min(size, largest)));
+        }
+        return frames;
+    }
+
+    static int[] randomCuts(Random r, int length) {
+        var cuts = new TreeSet<Integer>();
+        int count = r.nextInt(Math.min(length, 12) + 1);
+        for (int i = 0; i < count; i++) cuts.add(1 + r.nextInt(Math.max(1, length - 1)));
+        return cuts.stream().mapToInt(Integer::intValue).filter(c -> c < length).toArray();
+    }
+
+    @Test
+    void decodesTheSameFramesHoweverTheStreamIsCut() throws FrameException {
+        long seed = System.nanoTime();
+        var random = new Random(seed);
+        for (int round = 0; round < 2000; round++) {
+            FrameFormat format = randomFormat(random);
+            List<byte[]> frames = randomFrames(random, format);
+            byte[] wire = TestWire.encodeAll(format, frames);
+            int[] cuts = randomCuts(random, wire.length);
+            assertFramesEqual(frames, decodeInChunks(format, wire, cuts, random),
+                    "seed=" + seed + " round=" + round + " format=" + format);
+        }
+    }
+
+    @Test
+    void decodesAFrameCutAtEveryPairOfPositions() throws FrameException {
+        FrameFormat format = FrameFormat.DEFAULT;
+        List<byte[]> frames = List.of("hello, world".getBytes(), new byte[0], "!".getBytes());
+        byte[] wire = TestWire.encodeAll(format, frames);
+        for (int a = 1; a < wire.length; a++) {
+            for (int b = a; b < wire.length; b++) {
+                assertFramesEqual(frames, decodeInChunks(format, wire, new int[] {a, b}, null), "cuts " + a + "," + b);
+                assertFramesEqual(frames, decodeInChunks(format, wire, new int[] {a, b}, new Random(a * 31L + b)), "window cuts " + a + "," + b);
+            }
+        }
+    }
+
+    @Test
+    void decodesOneByteAtATime() throws FrameException {
+        FrameFormat format = FrameFormat.CSHARP_SAMPLE;
+        List<byte[]> frames = List.of("one".getBytes(), new byte[300], new byte[0]);
+        byte[] wire = TestWire.encodeAll(format, frames);
+        int[] everyByte = new int[wire.length - 1];
+        for (int i = 0; i < everyByte.length; i++) everyByte[i] = i + 1;
+        assertFramesEqual(frames, decodeInChunks(format, wire, everyByte, null), "byte at a time");
+    }
+
+    @Test
+    void returnsFramesThatArrivedWholeAsViewsWithoutCopying() throws FrameException {
+        byte[] wire = FrameFormat.DEFAULT.encode("abc".getBytes());
+        ByteBuffer src = ByteBuffer.wrap(wire);
+        ByteBuffer payload = new FrameDecoder(FrameFormat.DEFAULT).next(src);
+        assertTrue(payload.hasArray() && payload.array() == wire, "a view of the read buffer");
+    }
+
+    @Test
+    void holdsKilobytesNotTheAnnouncedLength() throws FrameException {
+        var held = new long[1];
+        var memory = new FrameDecoder.Memory() {
+            @Override public boolean acquire(long bytes, boolean force) { held[0] += bytes; return true; }
+            @Override public void release(long bytes) { held[0] -= bytes; }
+        };
+        var decoder = new FrameDecoder(FrameFormat.DEFAULT, memory);
+        ByteBuffer src = ByteBuffer.wrap(new byte[] {1, 0, 0, 0, 42, 42, 42, 42});   // announces 16 MiB, sends 4
+        assertNull(decoder.next(src));
+        assertEquals(FrameDecoder.FIRST_BODY_CHUNK, decoder.bufferedBytes());
+        assertTrue(held[0] <= 16 * 1024, "held " + held[0]);
+        assertEquals("body after 4 of 16777216 bytes", decoder.progress());
+        decoder.release();
+        assertEquals(0, held[0]);
+    }
+
+    @Test
+    void growsTheBodyWithTheBytesThatArrive() throws FrameException {
+        var decoder = new FrameDecoder(FrameFormat.DEFAULT);
+        decoder.next(ByteBuffer.wrap(new byte[] {0, 0, 1, 0}));               // 65536 announced
+        int received = 0;
+        while (received < 40_000) {
+            ByteBuffer window = decoder.window(10_000);
+            int n = window.remaining();
+            window.position(window.limit());
+            decoder.filled(n);
+            received += n;
+            assertTrue(decoder.bufferedBytes() <= Math.max(FrameDecoder.FIRST_BODY_CHUNK, 2 * received),
+                    decoder.bufferedBytes() + " held for " + received + " received");
+        }
+    }
+
+    @Test
+    void waitsWhenMemoryRefusesGrowth() throws FrameException {
+        var refuse = new FrameDecoder.Memory() {
+            @Override public boolean acquire(long bytes, boolean force) { return force; }
+            @Override public void release(long bytes) {}
+        };
+        var decoder = new FrameDecoder(FrameFormat.DEFAULT, refuse);
+        decoder.next(ByteBuffer.wrap(new byte[] {0, 0, 1, 0}));
+        assertNull(decoder.window(1024), "no room: the caller must wait before reading");
+    }
+
+    @Test
+    void reportsEndOfStreamInsideAHeaderWithItsProgress() throws FrameException {
+        var decoder = new FrameDecoder(FrameFormat.DEFAULT);
+        decoder.next(ByteBuffer.wrap(new byte[] {0, 0}));
+        var e = assertThrows(TruncatedFrameException.class, decoder::endOfStream);
+        assertEquals("end of stream in header after 2 of 4 bytes", e.getMessage());
+    }
+
+    @Test
+    void reportsEndOfStreamInsideABodyWithItsProgress() throws FrameException {
+        var decoder = new FrameDecoder(FrameFormat.DEFAULT);
+        decoder.next(ByteBuffer.wrap(new byte[] {1, 0, 0, 0, 1, 2, 3, 4}));
+        var e = assertThrows(TruncatedFrameException.class, decoder::endOfStream);
+        assertEquals("end of stream in body after 4 of 16777216 bytes", e.getMessage());
+    }
+
+    @Test
+    void acceptsEndOfStreamBetweenFrames() throws FrameException {
+        var decoder = new FrameDecoder(FrameFormat.DEFAULT);
+        decoder.next(ByteBuffer.wrap(FrameFormat.DEFAULT.encode(new byte[3])));
+        decoder.endOfStream();
+    }
+
+    @Test
+    void seesACompleteFrameOnlyWhenItIsAllThere() throws FrameException {
+        var decoder = new FrameDecoder(FrameFormat.DEFAULT);
+        byte[] wire = FrameFormat.DEFAULT.encode(new byte[10]);
+        for (int n = 0; n < wire.length; n++) assertFalse(decoder.hasCompleteFrame(ByteBuffer.wrap(wire, 0, n)), "n=" + n);
+        assertTrue(decoder.hasCompleteFrame(ByteBuffer.wrap(wire)));
+        assertTrue(decoder.hasCompleteFrame(ByteBuffer.wrap(new byte[] {-1, -1, -1, -1})), "a bad header is reported at once");
+    }
+}

@@ -1,0 +1,166 @@
+package loomframe.server;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+import loomframe.TestWire;
+import loomframe.frame.FrameDecoder;
+import loomframe.frame.FrameFormat;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Each kind of bad input closes only the offending connection, is counted, and leaves the server serving. */
+@Timeout(60)
+class BadInputTest {
+
+    private static Server start(Impl impl, FrameFormat format) throws Exception {
+        return Server.start(ServerConfig.builder().impl(impl).port(0).format(format).build());
+    }
+
+    /** Sends {@code bad} on one connection; checks it is closed, counted, and a good client is still served. */
+    private static void assertRefused(Server server, FrameFormat format, byte[] bad, boolean closeOutput, String reason) throws Exception {
+        long errorsBefore = server.stats().errors();
+        try (var attacker = new TestWire(server.port(), format)) {
+            attacker.write(bad);
+            if (closeOutput) attacker.socket.shutdownOutput();
+            assertTrue(attacker.closedByServer(), "the offending connection is closed");
+        }
+        awaitTrue(() -> server.stats().closedByReason().getOrDefault(reason, 0L) >= 1, "closed as " + reason + ": " + server.stats());
+        assertEquals(errorsBefore + 1, server.stats().errors(), "the error counter rose");
+        try (var good = new TestWire(server.port(), format)) {
+            good.write(format.encode("still here".getBytes()));
+            assertArrayEquals("still here".getBytes(), good.readFrame());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Impl.class)
+    void refusesLengthAboveMaxFrame(Impl impl) throws Exception {
+        FrameFormat format = FrameFormat.DEFAULT.withMaxFrame(1000);
+        try (Server server = start(impl, format)) {
+            assertRefused(server, format, new byte[] {0, 0, 0x03, (byte) 0xE9}, false, "too-large");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Impl.class)
+    void refusesTheCSharpMinusOneInsteadOfReadingFourGigabytes(Impl impl) throws Exception {
+        try (Server server = start(impl, FrameFormat.CSHARP_SAMPLE)) {
+            assertRefused(server, FrameFormat.CSHARP_SAMPLE, new byte[] {-1, -1, -1, -1, 1, 2, 3}, false, "too-large");
+            assertEquals(0, server.stats().bufferedBytes());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Impl.class)
+    void refusesALengthBelowTheHeaderItIncludes(Impl impl) throws Exception {
+        FrameFormat format = FrameFormat.DEFAULT.withLengthIncludesHeader(true);
+        try (Server server = start(impl, format)) {
+            assertRefused(server, format, new byte[] {0, 0, 0, 2}, false, "below-header");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Impl.class)
+    void closesOnEndOfStreamInsideAHeader(Impl impl) throws Exception {
+        try (Server server = start(impl, FrameFormat.DEFAULT)) {
+            assertRefused(server, FrameFormat.DEFAULT, new byte[] {0, 0}, true, "truncated");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Impl.class)
+    void closesOnEndOfStreamInsideABody(Impl impl) throws Exception {
+        try (Server server = start(impl, FrameFormat.DEFAULT)) {
+            assertRefused(server, FrameFormat.DEFAULT, new byte[] {0, 0, 1, 0, 1, 2, 3}, true, "truncated");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Impl.class)
+    void survivesAConnectionResetMidFrame(Impl impl) throws Exception {
+        try (Server server = start(impl, FrameFormat.DEFAULT)) {
+            try (var attacker = new TestWire(server.port(), FrameFormat.DEFAULT)) {
+                attacker.write(new byte[] {0, 0, 1, 0, 1, 2, 3});
+                attacker.socket.setSoLinger(true, 0);              // close sends RST
+            }
+            awaitTrue(() -> server.stats().errors() == 1, "reset counted: " + server.stats());
+            try (var good = new TestWire(server.port(), FrameFormat.DEFAULT)) {
+                good.write(FrameFormat.DEFAULT.encode(new byte[] {9}));
+                assertArrayEquals(new byte[] {9}, good.readFrame());
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Impl.class)
+    void sendsRepliesOwedForEarlierFramesBeforeClosingOnAnError(Impl impl) throws Exception {
+        FrameFormat format = FrameFormat.DEFAULT.withMaxFrame(100);
+        List<byte[]> good = List.of("one".getBytes(), "two".getBytes());
+        var wire = new ArrayList<byte[]>();
+        wire.add(TestWire.encodeAll(format, good));
+        wire.add(new byte[] {0, 0, 0, (byte) 101});               // then a bad header, in the same write
+        try (Server server = start(impl, format); var client = new TestWire(server.port(), format)) {
+            client.write(TestWire.concat(wire));
+            assertArrayEquals(good.get(0), client.readFrame());
+            assertArrayEquals(good.get(1), client.readFrame());
+            assertTrue(client.closedByServer());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Impl.class)
+    void treatsACleanCloseBetweenFramesAsNoError(Impl impl) throws Exception {
+        try (Server server = start(impl, FrameFormat.CSHARP_SAMPLE)) {
+            try (var csharpClient = new TestWire(server.port(), FrameFormat.CSHARP_SAMPLE)) {
+                csharpClient.write(FrameFormat.CSHARP_SAMPLE.encode("one message, then close".getBytes()));
+                csharpClient.socket.shutdownOutput();
+                csharpClient.readFrame();
+                assertTrue(csharpClient.closedByServer());
+            }
+            awaitTrue(() -> server.stats().closedByReason().getOrDefault("eof", 0L) == 1, server.stats().toString());
+            assertEquals(0, server.stats().errors());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Impl.class)
+    void holdsKilobytesForAFrameThatAnnouncesTheMaximumAndSendsAFewBytes(Impl impl) throws Exception {
+        int connections = 50;
+        try (Server server = start(impl, FrameFormat.DEFAULT)) {
+            var attackers = new ArrayList<TestWire>();
+            try {
+                for (int i = 0; i < connections; i++) {
+                    var a = new TestWire(server.port(), FrameFormat.DEFAULT);
+                    a.write(new byte[] {1, 0, 0, 0, 1, 2, 3, 4});     // announces 16 MiB, sends 4 bytes
+                    attackers.add(a);
+                }
+                awaitTrue(() -> server.stats().bufferedBytes() == (long) connections * FrameDecoder.FIRST_BODY_CHUNK,
+                        "each holds one first chunk: " + server.stats());
+                assertTrue(server.stats().bufferedBytes() / connections <= 16 * 1024,
+                        "kilobytes per connection, not 16 MiB: " + server.stats());
+                try (var good = new TestWire(server.port(), FrameFormat.DEFAULT)) {
+                    good.write(FrameFormat.DEFAULT.encode(new byte[] {7}));
+                    assertArrayEquals(new byte[] {7}, good.readFrame());
+                }
+            } finally {
+                for (var a : attackers) a.close();
+            }
+            awaitTrue(() -> server.stats().bufferedBytes() == 0, "memory given back: " + server.stats());
+        }
+    }
+
+    static void awaitTrue(Supplier<Boolean> condition, String message) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!condition.get()) {
+            if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting: " + message);
+            Thread.sleep(5);
+        }
+    }
+}

@@ -379,6 +379,28 @@ public final class LoadGenerator {
                     nextDue = dueTime(++dueIndex);
                 }
             }
+            // Fill, write, repeat while the socket takes everything: a frame may be larger than the buffer.
+            while (true) {
+                fill(now);
+                if (out.position() == 0) break;
+                try {
+                    out.flip();
+                    ch.write(out);
+                    out.compact();
+                } catch (IOException e) {
+                    fail("write failed: " + e.getMessage());
+                    return;
+                }
+                if (out.position() > 0) break;  // the socket is full: wait for OP_WRITE
+            }
+            boolean want = out.position() > 0;
+            if (want != writeInterest) {
+                writeInterest = want;
+                key.interestOps(want ? SelectionKey.OP_READ | SelectionKey.OP_WRITE : SelectionKey.OP_READ);
+            }
+        }
+
+        private void fill(long now) {
             while ((owed > 0 || frameOffset >= 0) && out.hasRemaining()) {
                 if (frameOffset < 0) {
                     owed--;
@@ -391,20 +413,6 @@ public final class LoadGenerator {
                 out.put(frame, frameOffset, n);
                 frameOffset += n;
                 if (frameOffset == frame.length) frameOffset = -1;
-            }
-            if (out.position() == 0) return;
-            try {
-                out.flip();
-                ch.write(out);
-                out.compact();
-            } catch (IOException e) {
-                fail("write failed: " + e.getMessage());
-                return;
-            }
-            boolean want = out.position() > 0;
-            if (want != writeInterest) {
-                writeInterest = want;
-                key.interestOps(want ? SelectionKey.OP_READ | SelectionKey.OP_WRITE : SelectionKey.OP_READ);
             }
         }
 
@@ -509,7 +517,7 @@ public final class LoadGenerator {
         void giveUp() {
             if (!closed && !sentAt.isEmpty()) {
                 loop.lost += sentAt.size();
-                error("connection " + (index + 1) + ": " + sentAt.size() + " replies missing "
+                error("connection " + (index + 1) + ": " + sentAt.size() + " repl" + (sentAt.size() == 1 ? "y" : "ies") + " missing "
                         + o.timeout().toMillis() + " ms after the end");
             }
             close();

@@ -89,8 +89,8 @@ final class Logging {
         private static String levelName(Level level) {
             int v = level.intValue();
             if (v >= Level.SEVERE.intValue()) return "ERROR";
-            if (v >= Level.WARNING.intValue()) return "WARN ";
-            if (v >= Level.INFO.intValue()) return "INFO ";
+            if (v >= Level.WARNING.intValue()) return "WARN";
+            if (v >= Level.INFO.intValue()) return "INFO";
             if (v >= Level.FINE.intValue()) return "DEBUG";
             return "TRACE";
         }

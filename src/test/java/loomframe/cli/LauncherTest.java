@@ -73,12 +73,21 @@ class LauncherTest {
         pb.environment().putAll(env);
         Process p = pb.start();
         p.getOutputStream().close();
-        var out = Thread.ofVirtual().start(() -> {});
+        var stderr = new java.util.concurrent.CompletableFuture<String>();
+        Thread.ofVirtual().start(() -> {   // read both streams at once: neither pipe may fill up
+            try {
+                stderr.complete(new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                stderr.completeExceptionally(e);
+            }
+        });
         String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String stderr = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        out.join();
         assertTrue(p.waitFor(30, TimeUnit.SECONDS), "launcher finished");
-        return new Result(p.exitValue(), stdout, stderr);
+        try {
+            return new Result(p.exitValue(), stdout, stderr.get(10, TimeUnit.SECONDS));
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IOException("reading the launcher's stderr", e);
+        }
     }
 
     /** A JDK older than 21 under /usr/lib/jvm (found by asking each, never by a fixed path). */

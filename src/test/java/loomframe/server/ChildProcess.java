@@ -9,7 +9,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
-/** Runs {@link ChildServer} in a new JVM (the same java and classpath as this one) and reads what it prints. */
+/**
+ * Runs a server in a new JVM (the same java and classpath as this one) and reads what it prints:
+ * {@link ChildServer}, or the real {@code loomframe serve}.
+ */
 final class ChildProcess implements AutoCloseable {
     final Process process;
     final int port;
@@ -19,10 +22,21 @@ final class ChildProcess implements AutoCloseable {
     private final List<Thread> pumps = new ArrayList<>();
 
     ChildProcess(List<String> jvmOptions, String... args) throws Exception {
+        this(jvmOptions, ChildServer.class.getName(), args);
+    }
+
+    /** {@code loomframe serve ARGS} (the real command line) in a child JVM. */
+    static ChildProcess serve(List<String> jvmOptions, String... args) throws Exception {
+        var all = new ArrayList<>(List.of("serve", "--port", "0"));
+        all.addAll(List.of(args));
+        return new ChildProcess(jvmOptions, "loomframe.cli.Main", all.toArray(String[]::new));
+    }
+
+    private ChildProcess(List<String> jvmOptions, String mainClass, String... args) throws Exception {
         String java = ProcessHandle.current().info().command().orElseThrow();
         List<String> command = new ArrayList<>(List.of(java));
         command.addAll(jvmOptions);
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), ChildServer.class.getName()));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
         command.addAll(List.of(args));
         process = new ProcessBuilder(command).start();
         pump(new BufferedReader(new InputStreamReader(process.getInputStream())), stdout, true);

@@ -145,14 +145,14 @@ class GracefulShutdownTest {
         }
     }
 
-    /** The same on SIGTERM to a server in its own JVM: frames in progress finish, the final stats line is printed, exit 0. */
+    /** The same on SIGTERM to {@code loomframe serve}: frames in progress finish, the final stats line is printed, exit 0. */
     @ParameterizedTest
     @EnumSource(Impl.class)
     void finishesFramesInProgressOnSigtermThenPrintsStatsAndExitsZero(Impl impl) throws Exception {
         int clients = 5, frameSize = 30_000;
         List<TestWire> midFrameClients = new ArrayList<>(), completeClients = new ArrayList<>();
-        try (ChildProcess child = new ChildProcess(List.of("-Xmx64m"), "impl=" + impl.cliName(), "shutdown-timeout-ms=20000",
-                "stats-interval-ms=50")) {
+        try (ChildProcess child = ChildProcess.serve(List.of("-Xmx64m"), "--impl", impl.cliName(), "--shutdown-timeout", "20s",
+                "--stats-interval", "50ms")) {
             for (int i = 0; i < 2 * clients; i++) {
                 TestWire w = new TestWire(child.port, FORMAT);
                 echo(w, "warm-up " + i);
@@ -167,7 +167,7 @@ class GracefulShutdownTest {
             // progress on its side, not merely in the kernel.
             long framesBefore = 2L * clients + clients, halfFrames = clients * (long) FrameDecoder.FIRST_BODY_CHUNK;
             GoodClient.awaitCondition("server has read the frames", () -> child.stdout.stream().anyMatch(l ->
-                    l.startsWith("stats ") && statsValue(l, "frames") >= framesBefore && statsValue(l, "buffered") >= halfFrames));
+                    l.startsWith("stats") && statsValue(l, "frames") >= framesBefore && statsValue(l, "buffered") >= halfFrames));
             child.process.toHandle().destroy();               // SIGTERM
             GoodClient.awaitCondition("new connections refused", refused.apply(child.port));
             for (int i = 0; i < clients; i++) {
@@ -184,7 +184,7 @@ class GracefulShutdownTest {
             }
             assertEquals(0, child.terminate(), "exit status" + child.diagnostics());
             String last = child.stdout.getLast();
-            assertTrue(last.startsWith("final stats ") && !last.contains("forced_at_shutdown"), child.diagnostics());
+            assertTrue(last.startsWith("final stats") && !last.contains("forced_at_shutdown"), child.diagnostics());
             assertTrue(last.matches(".*closed=\\{shutdown=\\d+\\}.*"), "every connection ended by shutdown" + child.diagnostics());
         } finally {
             for (TestWire w : midFrameClients) w.close();

@@ -84,7 +84,7 @@ echo "server RSS: at start $RSS_START, before attack $RSS_BEFORE, end of attack 
      "${IDLE} after $RSS_SETTLED"
 echo "closed per reason: $(echo "$FINAL" | sed -n 's/.*closed=\({[^}]*}\).*/\1/p')"
 echo "rejected over --max-connections: $(echo "$FINAL" | sed -n 's/.*rejected=\([0-9]*\).*/\1/p')"
-echo "server warnings logged: $(grep -c 'WARNING' "$WORK/server.err" || true) lines," \
+echo "server warnings logged: $(grep -cE 'WARN' "$WORK/server.err" || true) lines," \
      "suppressed by rate limit: $(grep -o '([0-9]* more' "$WORK/server.err" | awk '{s += substr($1, 2)} END {print s + 0}')"
 echo "final stats: $FINAL"
 echo "server exit status after SIGTERM: $STATUS"

@@ -23,8 +23,9 @@ import java.nio.ByteBuffer;
  * </ul>
  *
  * <p><b>Memory follows bytes received, not bytes announced.</b> A body being assembled starts at
- * {@link #FIRST_BODY_CHUNK} (or less) and doubles only when full, up to the announced length, so
- * a peer that announces 16 MiB and sends 4 bytes costs 16 KiB, not 16 MiB. Each growth asks a
+ * what has arrived (1 KiB at least, {@link #FIRST_BODY_CHUNK} at most) and doubles only when full,
+ * up to the announced length, so a peer that announces 16 MiB and sends 4 bytes costs 1 to 16 KiB,
+ * not 16 MiB. Each growth asks a
  * {@link Memory}: that is where a server's global budget of buffered bytes says no.
  *
  * <p>Not thread-safe: one decoder per connection, used by one thread at a time.
@@ -33,6 +34,8 @@ public final class FrameDecoder {
 
     /** The first allocation for a body that did not arrive whole: small frames never pay for large ones. */
     public static final int FIRST_BODY_CHUNK = 16 * 1024;
+    /** The smallest body buffer allocated for bytes copied in from a read buffer. */
+    static final int MIN_BODY_CHUNK = 1024;
 
     /** Accounts for the bytes a decoder holds; the server's budget implements it. */
     public interface Memory {
@@ -45,6 +48,14 @@ public final class FrameDecoder {
 
         /** Gives {@code bytes} back. */
         void release(long bytes);
+
+        /**
+         * Gives back the bytes of frames that completed and whose payloads are no longer used
+         * (their replies are written). By default the same as {@link #release}.
+         */
+        default void completed(long bytes) {
+            release(bytes);
+        }
 
         /** No accounting and no limit. */
         Memory UNLIMITED = new Memory() {
@@ -64,6 +75,7 @@ public final class FrameDecoder {
     private byte[] body;                    // assembly buffer for a body that did not arrive whole
     private ByteBuffer bodyWindow;          // a reusable view of body, to read into directly
     private int bodyFilled;
+    private long completedBytes;            // bodies handed out as payloads, still accounted for
 
     public FrameDecoder(FrameFormat format) {
         this(format, Memory.UNLIMITED);
@@ -155,10 +167,12 @@ public final class FrameDecoder {
     }
 
     private ByteBuffer completeBody() {
-        // The payload keeps the array; this decoder lets go of it (and of its accounting) so the
-        // next frame starts small again and an idle connection holds nothing.
+        // The payload keeps the array; this decoder lets go of it so the next frame starts small
+        // again. Its accounting is kept until payloadsDone(): until the reply that echoes it is
+        // written, the array is still on the heap, and a budget that forgot it could let the next
+        // 16 MiB frame start growing while the last one is still being written.
         ByteBuffer payload = ByteBuffer.wrap(body, 0, bodyLength);
-        memory.release(body.length);
+        completedBytes += body.length;
         body = null;
         bodyWindow = null;
         bodyLength = -1;
@@ -170,7 +184,10 @@ public final class FrameDecoder {
     private boolean ensureBodyCapacity(int needed, boolean force) {
         int current = body == null ? 0 : body.length;
         if (needed <= current) return true;
-        int capacity = current == 0 ? Math.min(bodyLength, FIRST_BODY_CHUNK) : current;
+        // Reading straight into the body starts at the first chunk; bytes copied in from a read
+        // buffer (force) start at what arrived, rounded up: they are kept whatever the budget says.
+        int first = force ? Math.max(MIN_BODY_CHUNK, Integer.highestOneBit(Math.max(1, needed - 1)) << 1) : FIRST_BODY_CHUNK;
+        int capacity = current == 0 ? Math.min(bodyLength, first) : current;
         while (capacity < needed) {
             capacity = (int) Math.min(bodyLength, 2L * capacity);
         }
@@ -237,8 +254,21 @@ public final class FrameDecoder {
         if (inFrame()) throw new TruncatedFrameException(progress());
     }
 
+    /**
+     * The payloads returned so far are no longer used (their replies are written): gives back the
+     * memory of those that were assembled here. Servers call it after each batch of replies.
+     */
+    public void payloadsDone() {
+        if (completedBytes > 0) {
+            long n = completedBytes;
+            completedBytes = 0;
+            memory.completed(n);
+        }
+    }
+
     /** Drops a partly received frame and gives its memory back (the connection is closing). */
     public void release() {
+        payloadsDone();
         if (body != null) memory.release(body.length);
         body = null;
         bodyWindow = null;

@@ -24,7 +24,9 @@ import loomframe.frame.FrameDecoder;
  *       waits), not whoever asks again first: the oldest frame finishes first.</li>
  *   <li>When the budget is exhausted and no frame is in <em>overdraft</em>, the oldest waiting
  *       frame enters overdraft: every growth it asks for is granted until it completes. It can
- *       always finish, its memory comes back, and the next oldest goes on.</li>
+ *       always finish, its memory comes back once its reply is written (a completed frame is
+ *       still on the heap until then: {@link FrameDecoder#payloadsDone()}), and the next oldest
+ *       goes on.</li>
  * </ol>
  * So at most one frame at a time is over budget, and buffered memory stays below
  * {@code max + 2 × max-frame} (the overdraft frame, whose buffer at most doubles past its size, plus
@@ -49,6 +51,18 @@ public final class BufferBudget {
 
     /** The live counter of bytes held; {@link ServerStats} reports it. */
     public AtomicLong used() { return used; }
+
+    /**
+     * How many bytes a batch read may take. Bytes read are always kept, so while the budget is
+     * exhausted a batch read takes only {@link #READ_WHILE_EXHAUSTED}: small frames still arrive
+     * whole and are served, and what a connection can add over the budget stays that small.
+     */
+    public int batchReadLimit(int capacity) {
+        return anyWaiting || used.get() >= max ? Math.min(capacity, READ_WHILE_EXHAUSTED) : capacity;
+    }
+
+    /** See {@link #batchReadLimit}. */
+    public static final int READ_WHILE_EXHAUSTED = 512;
 
     /** A new account for one connection. */
     public Account open() {
@@ -122,6 +136,17 @@ public final class BufferBudget {
                 }
                 runGrants();
             }
+        }
+
+        /**
+         * A frame's memory comes back once its reply is written: only then does it lose its
+         * place in line and any overdraft, so the next frame in overdraft cannot start growing
+         * while the last one is still on the heap waiting to be written.
+         */
+        @Override
+        public void completed(long bytes) {
+            release(bytes);
+            frameDone();
         }
 
         /** Gives everything back: the connection is closing. */

@@ -135,6 +135,7 @@ public final class FrameDecoder {
      *
      * @return the payload if that completed a frame, else {@code null}
      */
+    // tag::decode-filled[]
     public ByteBuffer filled(int count) throws FrameException {
         if (bodyLength < 0) {
             headerFilled += count;
@@ -153,6 +154,7 @@ public final class FrameDecoder {
         bodyLength = format.decodeHeader(header);
         bodyFilled = 0;
     }
+    // end::decode-filled[]
 
     private ByteBuffer completeBody() {
         // The payload keeps the array; this decoder lets go of it (and of its accounting) so the

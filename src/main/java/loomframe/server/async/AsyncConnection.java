@@ -151,6 +151,7 @@ final class AsyncConnection implements ServedConnection {
         handler.handle(payload, out);
     }
 
+    // tag::async-write[]
     /** WRITING: one gathering write for the whole batch's replies. */
     private void writeReplies() {
         server.stats().bytesReceived(takeBytesRead());
@@ -169,6 +170,7 @@ final class AsyncConnection implements ServedConnection {
         releaseBatch();
         readMore();
     }
+    // end::async-write[]
 
     private void releaseBatch() {
         if (batch != null && !batch.hasRemaining()) {        // its partial tail, if any, is in the decoder now
@@ -293,6 +295,7 @@ final class AsyncConnection implements ServedConnection {
         return deadline;
     }
 
+    // tag::async-end[]
     @Override
     public void expire() {
         end("idle");
@@ -320,4 +323,5 @@ final class AsyncConnection implements ServedConnection {
             if ("idle".equals(why)) failed(new IOException("idle")); else close(why, null);
         }
     }
+    // end::async-end[]
 }

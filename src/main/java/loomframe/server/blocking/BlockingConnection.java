@@ -150,6 +150,7 @@ final class BlockingConnection implements ServedConnection, Runnable {
         }
     };
 
+    // tag::blocking-await-budget[]
     /** The budget said no: park until it grants room, or until another thread ends this connection. */
     private void awaitBudget() throws IOException {
         Thread me = Thread.currentThread();
@@ -163,6 +164,7 @@ final class BlockingConnection implements ServedConnection, Runnable {
             LockSupport.park(this);                          // expire/abort unpark us after closing
         }
     }
+    // end::blocking-await-budget[]
 
     // --- called by other threads --------------------------------------------------------------
 
@@ -171,6 +173,7 @@ final class BlockingConnection implements ServedConnection, Runnable {
         return deadline;
     }
 
+    // tag::blocking-end[]
     @Override
     public void expire() {
         end("idle");
@@ -193,4 +196,5 @@ final class BlockingConnection implements ServedConnection, Runnable {
         Thread t = thread;
         if (t != null) LockSupport.unpark(t);                // or out of a budget wait
     }
+    // end::blocking-end[]
 }

@@ -102,6 +102,7 @@ public abstract class ServerCore implements Server {
     protected void register(ServedConnection c) {
         connections.add(c);
         stats.connectionOpened();
+        if (closing.get()) c.drain();      // accepted just as close() began: it must not be missed
     }
 
     /** Every connection calls this exactly once, when it has closed. */

@@ -53,7 +53,6 @@ final class AsyncConnection implements ServedConnection {
     private ByteBuffer reading;            // what the pending read fills
     private ByteBuffer batch;              // pooled; held until the replies that may view it are written
     private boolean lastReadFilled;        // the last read filled its buffer: more is probably waiting
-    private long bytesRead;
 
     private volatile long deadline;
     private volatile String endedBy;       // set by another thread just before it closes the channel
@@ -125,7 +124,7 @@ final class AsyncConnection implements ServedConnection {
             close("eof", null);
             return;
         }
-        bytesRead += count;
+        server.stats().bytesReceived(count);
         lastReadFilled = !reading.hasRemaining();
         if (reading == batch) {
             batch.flip();
@@ -154,7 +153,6 @@ final class AsyncConnection implements ServedConnection {
     // tag::async-write[]
     /** WRITING: one gathering write for the whole batch's replies. */
     private void writeReplies() {
-        server.stats().bytesReceived(takeBytesRead());
         channel.write(out.buffers(), out.offset(), out.window(), 0L, java.util.concurrent.TimeUnit.MILLISECONDS,
                 null, onRepliesWritten);
     }
@@ -177,12 +175,6 @@ final class AsyncConnection implements ServedConnection {
             pool.give(batch);
             batch = null;
         }
-    }
-
-    private long takeBytesRead() {
-        long n = bytesRead;
-        bytesRead = 0;
-        return n;
     }
 
     // --- CLOSING ----------------------------------------------------------------------------
@@ -268,7 +260,6 @@ final class AsyncConnection implements ServedConnection {
         } catch (IOException e) {
             // closing anyway
         }
-        server.stats().bytesReceived(takeBytesRead());
         decoder.release();
         out.clear();
         memory.close();

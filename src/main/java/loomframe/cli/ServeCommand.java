@@ -1,0 +1,217 @@
+package loomframe.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+import loomframe.frame.Durations;
+import loomframe.frame.FrameFormat;
+import loomframe.server.FrameHandler;
+import loomframe.server.Impl;
+import loomframe.server.Server;
+import loomframe.server.ServerConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
+
+/**
+ * {@code loomframe serve}: runs a server until SIGINT/SIGTERM.
+ *
+ * <p>Once accepting it prints the readiness line scripts wait for, {@code listening on HOST:PORT (settings)}.
+ * On a signal a shutdown hook closes the server gracefully (bounded by {@code --shutdown-timeout}),
+ * prints the final statistics line and ends the JVM with status 0: a signal is how a server is
+ * meant to stop, not a failure.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
+        description = {"Serve length-prefixed frames until SIGINT/SIGTERM.",
+                "Prints 'listening on HOST:PORT (settings)' on stdout once accepting, and a final statistics line at shutdown."},
+        footer = {"", "Examples:",
+                "  loomframe serve                                   # echo on 127.0.0.1:7777",
+                "  loomframe serve --impl async --port 0 --stats-interval 5s",
+                "  loomframe serve --byte-order little               # the C# sample's clients",
+                "", "Exit codes: 0 stopped by a signal, 1 cannot listen (e.g. port in use), 2 usage error."})
+final class ServeCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--host", paramLabel = "H", defaultValue = ServerConfig.DEFAULT_HOST,
+            description = "Address to bind (default: ${DEFAULT-VALUE}, this machine only; 0.0.0.0 accepts remote clients).")
+    String host;
+
+    @Option(names = "--port", paramLabel = "P", defaultValue = "7777", description = "TCP port; 0 takes a free one (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--impl", paramLabel = "blocking|async|platform", defaultValue = "blocking", converter = ImplConverter.class,
+            description = "blocking: a virtual thread per connection; async: NIO.2 completion handlers; "
+                    + "platform: a platform thread per connection (default: ${DEFAULT-VALUE}).")
+    Impl impl;
+
+    @Option(names = "--handler", paramLabel = "echo|discard", defaultValue = "echo", converter = HandlerConverter.class,
+            description = "echo replies with each frame; discard replies nothing (default: ${DEFAULT-VALUE}).")
+    FrameHandler.Builtin handler;
+
+    @Mixin
+    FramingOptions framing;
+
+    @Option(names = "--idle-timeout", paramLabel = "D", defaultValue = "60s", converter = DurationConverter.class,
+            description = "Close a connection with no complete frame within D; 0 = never (default: ${DEFAULT-VALUE}).")
+    Duration idleTimeout;
+
+    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "10000",
+            description = "Connections served at once; more are accepted and closed at once (default: ${DEFAULT-VALUE}).")
+    int maxConnections;
+
+    @Option(names = "--max-buffered", paramLabel = "SIZE", converter = SizeConverter.class,
+            description = "Bytes of partly received frames held across all connections; when spent, reading pauses "
+                    + "(default: a quarter of the heap).")
+    Long maxBuffered;
+
+    @Option(names = "--shutdown-timeout", paramLabel = "D", defaultValue = "10s", converter = DurationConverter.class,
+            description = "How long shutdown lets connections finish their frames (default: ${DEFAULT-VALUE}).")
+    Duration shutdownTimeout;
+
+    @Option(names = "--stats-interval", paramLabel = "D", converter = DurationConverter.class,
+            description = "Print a statistics line every D (default: off).")
+    Duration statsInterval;
+
+    @Option(names = {"-v", "--verbose"}, description = "Log DEBUG records and stack traces.")
+    boolean verbose;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        ServerConfig config = config();
+        PrintWriter out = spec.commandLine().getOut();
+        Logging.configure(spec.commandLine().getErr(), verbose);
+
+        Server server = start(config);
+        out.println(readinessLine(server));
+        if (server.address().getAddress().isLoopbackAddress()) {
+            out.println("bound to a loopback address: only this machine can connect; use --host 0.0.0.0 to accept remote clients");
+        }
+        out.flush();
+
+        Thread stats = statsInterval == null || statsInterval.isZero() ? null
+                : Thread.ofPlatform().daemon().name("loomframe-stats").start(() -> printStats(server, out));
+        var stopping = new AtomicBoolean();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (!stopping.compareAndSet(false, true)) return;
+            try {
+                server.close();
+            } finally {
+                stopStats(stats);
+                out.println("final stats: " + server.stats());
+                out.flush();
+                // A signal is the normal way to stop a server: end with 0, not 128+signal.
+                Runtime.getRuntime().halt(Main.OK);
+            }
+        }, "loomframe-shutdown"));
+
+        server.awaitTermination();
+        if (stopping.compareAndSet(false, true)) {  // ended without a signal
+            stopStats(stats);
+            out.println("final stats: " + server.stats());
+            out.flush();
+        }
+        return Main.OK;
+    }
+
+    private ServerConfig config() {
+        FrameFormat format = framing.format(spec.commandLine());
+        try {
+            var builder = ServerConfig.builder().host(host).port(port).impl(impl).handler(handler).format(format)
+                    .idleTimeout(idleTimeout).maxConnections(maxConnections).shutdownTimeout(shutdownTimeout);
+            if (maxBuffered != null) builder.maxBuffered(maxBuffered);
+            return builder.build();
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
+    private Server start(ServerConfig config) {
+        String where = config.host() + ":" + config.port();
+        try {
+            return Server.start(config);
+        } catch (BindException e) {
+            throw new CommandFailure("cannot listen on " + where + ": " + e.getMessage()
+                    + " (another server there? choose another --port, or --port 0 for any free one)", e);
+        } catch (IOException e) {
+            throw new CommandFailure("cannot listen on " + where + ": " + e, e);
+        }
+    }
+
+    /** {@code listening on 127.0.0.1:7777 (impl blocking, handler echo, 4-byte big-endian length, ...)}. */
+    static String readinessLine(Server server) {
+        ServerConfig c = server.config();
+        FrameFormat f = c.format();
+        return "listening on " + hostPort(server.address())
+                + " (impl " + c.impl().cliName()
+                + ", handler " + handlerName(c.handler())
+                + ", " + f.describeLength()
+                + ", max frame " + SizeConverter.format(f.maxFrame())
+                + ", idle timeout " + (c.hasIdleTimeout() ? Durations.format(c.idleTimeout()) : "off")
+                + ", max connections " + c.maxConnections()
+                + ", max buffered " + SizeConverter.format(c.maxBuffered())
+                + ", shutdown timeout " + Durations.format(c.shutdownTimeout()) + ")";
+    }
+
+    static String hostPort(InetSocketAddress address) {
+        String host = address.getAddress().getHostAddress();
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
+    }
+
+    private static String handlerName(FrameHandler handler) {
+        return handler instanceof FrameHandler.Builtin b ? b.cliName() : handler.getClass().getSimpleName();
+    }
+
+    private static void stopStats(Thread stats) {
+        if (stats == null) return;
+        stats.interrupt();
+        try {
+            stats.join(1000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void printStats(Server server, PrintWriter out) {
+        try {
+            while (true) {
+                Thread.sleep(statsInterval);
+                out.println("stats: " + server.stats());
+                out.flush();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    static final class ImplConverter implements ITypeConverter<Impl> {
+        @Override
+        public Impl convert(String value) {
+            for (Impl i : Impl.values()) {
+                if (i.cliName().equals(value.toLowerCase(Locale.ROOT))) return i;
+            }
+            throw new TypeConversionException("expected blocking, async or platform, got '" + value + "'");
+        }
+    }
+
+    static final class HandlerConverter implements ITypeConverter<FrameHandler.Builtin> {
+        @Override
+        public FrameHandler.Builtin convert(String value) {
+            for (FrameHandler.Builtin h : FrameHandler.Builtin.values()) {
+                if (h.cliName().equals(value.toLowerCase(Locale.ROOT))) return h;
+            }
+            throw new TypeConversionException("expected echo or discard, got '" + value + "'");
+        }
+    }
+}

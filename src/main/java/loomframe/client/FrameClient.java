@@ -1,0 +1,143 @@
+package loomframe.client;
+
+import java.io.BufferedOutputStream;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import loomframe.frame.FrameException;
+import loomframe.frame.FrameFormat;
+import loomframe.frame.TruncatedFrameException;
+
+/**
+ * A blocking client for one connection: write frames, read frames, in the given {@link FrameFormat}.
+ * Not thread-safe; one thread may write while another reads.
+ *
+ * <pre>{@code
+ * try (var client = FrameClient.connect("127.0.0.1", 7777, FrameFormat.DEFAULT, Duration.ofSeconds(10))) {
+ *     client.send("hello".getBytes(UTF_8));
+ *     byte[] echo = client.receive();   // null: the server closed the connection cleanly
+ * }
+ * }</pre>
+ *
+ * <p>Every read waits at most the timeout given to {@link #connect}, so a silent server cannot hang
+ * the caller; a timeout surfaces as {@link java.net.SocketTimeoutException}.
+ */
+public final class FrameClient implements Closeable {
+    private final Socket socket;
+    private final FrameFormat format;
+    private final InputStream in;
+    private final OutputStream out;
+    private final byte[] header;
+    private final ByteBuffer headerOut;
+
+    private FrameClient(Socket socket, FrameFormat format) throws IOException {
+        this.socket = socket;
+        this.format = format;
+        this.in = socket.getInputStream();
+        this.out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
+        this.header = new byte[format.headerLength()];
+        this.headerOut = ByteBuffer.allocate(format.headerLength());
+    }
+
+    /**
+     * Connects with TCP_NODELAY on (small frames go out at once).
+     *
+     * @param timeout bound on the connect and on each read; {@link Duration#ZERO} waits forever
+     */
+    public static FrameClient connect(String host, int port, FrameFormat format, Duration timeout) throws IOException {
+        int millis = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
+        var socket = new Socket();
+        try {
+            socket.setTcpNoDelay(true);
+            socket.connect(new InetSocketAddress(host, port), millis);
+            socket.setSoTimeout(millis);
+            return new FrameClient(socket, format);
+        } catch (IOException | RuntimeException e) {
+            socket.close();
+            throw e;
+        }
+    }
+
+    public FrameFormat format() {
+        return format;
+    }
+
+    /** The server's address, for messages. */
+    public InetSocketAddress remote() {
+        return (InetSocketAddress) socket.getRemoteSocketAddress();
+    }
+
+    /** Buffers one frame; {@link #flush()} sends what is buffered. */
+    public void write(byte[] payload) throws IOException {
+        headerOut.clear();
+        format.encodeHeader(payload.length, headerOut);
+        out.write(headerOut.array(), 0, headerOut.position());
+        out.write(payload);
+    }
+
+    public void flush() throws IOException {
+        out.flush();
+    }
+
+    /** Writes one frame and flushes it. */
+    public void send(byte[] payload) throws IOException {
+        write(payload);
+        flush();
+    }
+
+    /**
+     * Reads the next frame's payload.
+     *
+     * @return the payload, or {@code null} if the server closed the connection between frames
+     * @throws TruncatedFrameException if the stream ended inside a frame
+     * @throws FrameException if the length field breaks the format (too large, below the header)
+     * @throws java.net.SocketTimeoutException if nothing arrived within the timeout
+     */
+    public byte[] receive() throws IOException {
+        int got = readUpTo(header, header.length);
+        if (got == 0) return null;
+        if (got < header.length) {
+            throw new TruncatedFrameException("length field after " + got + " of " + header.length + " bytes");
+        }
+        int length = format.decodeHeader(header);
+        byte[] payload = new byte[length];
+        int body = readUpTo(payload, length);
+        if (body < length) {
+            throw new TruncatedFrameException("body after " + body + " of " + length + " bytes");
+        }
+        return payload;
+    }
+
+    /** Reads until {@code n} bytes or end of stream; returns how many arrived. */
+    private int readUpTo(byte[] dst, int n) throws IOException {
+        int total = 0;
+        while (total < n) {
+            int r = in.read(dst, total, n - total);
+            if (r < 0) break;
+            total += r;
+        }
+        return total;
+    }
+
+    /** Tells the server no more frames are coming (TCP FIN), keeping the read side open. */
+    public void shutdownOutput() throws IOException {
+        out.flush();
+        socket.shutdownOutput();
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            out.flush();
+        } catch (IOException ignored) {
+            // the socket is going away anyway; close it below
+        } finally {
+            socket.close();
+        }
+    }
+}

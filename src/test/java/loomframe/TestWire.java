@@ -102,6 +102,39 @@ public final class TestWire implements AutoCloseable {
         return b;
     }
 
+    // --- random scenarios for the property tests (decoder and servers) ------------------------
+
+    /** Any width, either order, either meaning of the length. */
+    public static FrameFormat randomFormat(Random r) {
+        int width = new int[] {1, 2, 4, 8}[r.nextInt(4)];
+        return new FrameFormat(width, r.nextBoolean() ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN, r.nextBoolean(),
+                FrameFormat.DEFAULT_MAX_FRAME);
+    }
+
+    /**
+     * One to {@code maxCount} frames: a third of them of a size that matters to the code under
+     * test ({@code interesting}, plus the largest the format allows, capped at {@code cap}), the
+     * rest small.
+     */
+    public static List<byte[]> randomFrames(Random r, FrameFormat format, int maxCount, int cap, int... interesting) {
+        long largest = Math.min(format.largestEncodablePayload(), cap);
+        List<byte[]> frames = new ArrayList<>();
+        for (int i = 1 + r.nextInt(maxCount); i > 0; i--) {
+            int pick = r.nextInt(interesting.length + 1);
+            int size = r.nextInt(3) > 0 ? r.nextInt(500) : pick == interesting.length ? (int) largest : interesting[pick];
+            frames.add(randomBytes(r, (int) Math.min(size, largest)));
+        }
+        return frames;
+    }
+
+    /** Up to {@code maxCuts} distinct cut points strictly inside {@code length} bytes, in order. */
+    public static int[] randomCuts(Random r, int length, int maxCuts) {
+        var cuts = new java.util.TreeSet<Integer>();
+        int count = r.nextInt(Math.min(length, maxCuts) + 1);
+        for (int i = 0; i < count; i++) cuts.add(1 + r.nextInt(Math.max(1, length - 1)));
+        return cuts.stream().mapToInt(Integer::intValue).filter(c -> c < length).toArray();
+    }
+
     /** A length field with arbitrary raw content, for bad-input tests. */
     public static byte[] rawHeader(int width, ByteOrder order, long value) {
         ByteBuffer b = ByteBuffer.allocate(8).order(order).putLong(order == ByteOrder.BIG_ENDIAN ? value << (8 * (8 - width)) : value);

@@ -46,6 +46,14 @@ public final class FrameDecoder {
         /** Gives {@code bytes} back. */
         void release(long bytes);
 
+        /**
+         * Gives back the bytes of frames that completed and whose payloads are no longer used
+         * (their replies are written). By default the same as {@link #release}.
+         */
+        default void completed(long bytes) {
+            release(bytes);
+        }
+
         /** No accounting and no limit. */
         Memory UNLIMITED = new Memory() {
             @Override public boolean acquire(long bytes, boolean force) { return true; }
@@ -64,6 +72,7 @@ public final class FrameDecoder {
     private byte[] body;                    // assembly buffer for a body that did not arrive whole
     private ByteBuffer bodyWindow;          // a reusable view of body, to read into directly
     private int bodyFilled;
+    private long completedBytes;            // bodies handed out as payloads, still accounted for
 
     public FrameDecoder(FrameFormat format) {
         this(format, Memory.UNLIMITED);
@@ -157,10 +166,12 @@ public final class FrameDecoder {
     // end::decode-filled[]
 
     private ByteBuffer completeBody() {
-        // The payload keeps the array; this decoder lets go of it (and of its accounting) so the
-        // next frame starts small again and an idle connection holds nothing.
+        // The payload keeps the array; this decoder lets go of it so the next frame starts small
+        // again. Its accounting is kept until payloadsDone(): until the reply that echoes it is
+        // written, the array is still on the heap, and a budget that forgot it could let the next
+        // 16 MiB frame start growing while the last one is still being written.
         ByteBuffer payload = ByteBuffer.wrap(body, 0, bodyLength);
-        memory.release(body.length);
+        completedBytes += body.length;
         body = null;
         bodyWindow = null;
         bodyLength = -1;
@@ -239,8 +250,21 @@ public final class FrameDecoder {
         if (inFrame()) throw new TruncatedFrameException(progress());
     }
 
+    /**
+     * The payloads returned so far are no longer used (their replies are written): gives back the
+     * memory of those that were assembled here. Servers call it after each batch of replies.
+     */
+    public void payloadsDone() {
+        if (completedBytes > 0) {
+            long n = completedBytes;
+            completedBytes = 0;
+            memory.completed(n);
+        }
+    }
+
     /** Drops a partly received frame and gives its memory back (the connection is closing). */
     public void release() {
+        payloadsDone();
         if (body != null) memory.release(body.length);
         body = null;
         bodyWindow = null;

@@ -24,7 +24,9 @@ import loomframe.frame.FrameDecoder;
  *       waits), not whoever asks again first: the oldest frame finishes first.</li>
  *   <li>When the budget is exhausted and no frame is in <em>overdraft</em>, the oldest waiting
  *       frame enters overdraft: every growth it asks for is granted until it completes. It can
- *       always finish, its memory comes back, and the next oldest goes on.</li>
+ *       always finish, its memory comes back once its reply is written (a completed frame is
+ *       still on the heap until then: {@link FrameDecoder#payloadsDone()}), and the next oldest
+ *       goes on.</li>
  * </ol>
  * So at most one frame at a time is over budget, and buffered memory stays below
  * {@code max + 2 × max-frame} (the overdraft frame, whose buffer at most doubles past its size, plus
@@ -124,6 +126,17 @@ public final class BufferBudget {
                 }
                 runGrants();
             }
+        }
+
+        /**
+         * A frame's memory comes back once its reply is written: only then does it lose its
+         * place in line and any overdraft, so the next frame in overdraft cannot start growing
+         * while the last one is still on the heap waiting to be written.
+         */
+        @Override
+        public void completed(long bytes) {
+            release(bytes);
+            frameDone();
         }
 
         /** Gives everything back: the connection is closing. */

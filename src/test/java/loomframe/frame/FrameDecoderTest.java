@@ -8,11 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.TreeSet;
 import loomframe.TestWire;
 import org.junit.jupiter.api.Test;
 
@@ -56,42 +54,19 @@ class FrameDecoderTest {
         for (int i = 0; i < expected.size(); i++) assertArrayEquals(expected.get(i), actual.get(i), "frame " + i + ", " + context);
     }
 
-    static FrameFormat randomFormat(Random r) {
-        int width = new int[] {1, 2, 4, 8}[r.nextInt(4)];
-        return new FrameFormat(width, r.nextBoolean() ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN, r.nextBoolean(),
-                FrameFormat.DEFAULT_MAX_FRAME);
-    }
-
-    /** Sizes that matter: zero, tiny, around the first body chunk, and the largest the format allows. */
-    static List<byte[]> randomFrames(Random r, FrameFormat format) {
-        long largest = Math.min(format.largestEncodablePayload(), 70_000);
-        int[] interesting = {0, 1, 2, 7, 8, 9, 63, 64, 65, 254, 255, 256,
-                FrameDecoder.FIRST_BODY_CHUNK - 1, FrameDecoder.FIRST_BODY_CHUNK, FrameDecoder.FIRST_BODY_CHUNK + 1,
-                (int) largest};
-        List<byte[]> frames = new ArrayList<>();
-        for (int i = 1 + r.nextInt(6); i > 0; i--) {
-            int size = r.nextInt(3) == 0 ? interesting[r.nextInt(interesting.length)] : r.nextInt(300);
-            frames.add(TestWire.randomBytes(r, (int) Math.min(size, largest)));
-        }
-        return frames;
-    }
-
-    static int[] randomCuts(Random r, int length) {
-        var cuts = new TreeSet<Integer>();
-        int count = r.nextInt(Math.min(length, 12) + 1);
-        for (int i = 0; i < count; i++) cuts.add(1 + r.nextInt(Math.max(1, length - 1)));
-        return cuts.stream().mapToInt(Integer::intValue).filter(c -> c < length).toArray();
-    }
+    /** Sizes that matter to the decoder: tiny, around a 1-byte length's limit and the first body chunk. */
+    private static final int[] INTERESTING = {0, 1, 2, 7, 8, 9, 63, 64, 65, 254, 255, 256,
+            FrameDecoder.FIRST_BODY_CHUNK - 1, FrameDecoder.FIRST_BODY_CHUNK, FrameDecoder.FIRST_BODY_CHUNK + 1};
 
     @Test
     void decodesTheSameFramesHoweverTheStreamIsCut() throws FrameException {
         long seed = System.nanoTime();
         var random = new Random(seed);
         for (int round = 0; round < 2000; round++) {
-            FrameFormat format = randomFormat(random);
-            List<byte[]> frames = randomFrames(random, format);
+            FrameFormat format = TestWire.randomFormat(random);
+            List<byte[]> frames = TestWire.randomFrames(random, format, 6, 70_000, INTERESTING);
             byte[] wire = TestWire.encodeAll(format, frames);
-            int[] cuts = randomCuts(random, wire.length);
+            int[] cuts = TestWire.randomCuts(random, wire.length, 12);
             assertFramesEqual(frames, decodeInChunks(format, wire, cuts, random),
                     "seed=" + seed + " round=" + round + " format=" + format);
         }

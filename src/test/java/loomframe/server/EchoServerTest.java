@@ -83,13 +83,13 @@ class EchoServerTest {
         long seed = System.nanoTime();
         var random = new Random(seed);
         for (int scenario = 0; scenario < 8; scenario++) {
-            FrameFormat format = randomFormat(random);
+            FrameFormat format = TestWire.randomFormat(random);
             try (Server server = start(impl, format)) {
                 for (int round = 0; round < 40; round++) {         // 320 scenarios per implementation
-                    List<byte[]> frames = randomFrames(random, format);
+                    List<byte[]> frames = TestWire.randomFrames(random, format, 5, 100_000, INTERESTING);
                     byte[] wire = TestWire.encodeAll(format, frames);
                     try (var client = new TestWire(server.port(), format)) {
-                        client.writeCut(wire, randomCuts(random, wire.length));
+                        client.writeCut(wire, TestWire.randomCuts(random, wire.length, 3));
                         assertEchoes(client, frames, "seed=" + seed + " scenario=" + scenario + " round=" + round + " " + format);
                         client.socket.shutdownOutput();
                         assertTrue(client.closedByServer(), "no extra reply, clean close");
@@ -184,31 +184,7 @@ class EchoServerTest {
         }
     }
 
-    // --- random scenarios, shared with the decoder's property test --------------------------
-
-    static FrameFormat randomFormat(Random r) {
-        int width = new int[] {1, 2, 4, 8}[r.nextInt(4)];
-        return new FrameFormat(width, r.nextBoolean() ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN, r.nextBoolean(),
-                FrameFormat.DEFAULT_MAX_FRAME);
-    }
-
-    static List<byte[]> randomFrames(Random r, FrameFormat format) {
-        long largest = Math.min(format.largestEncodablePayload(), 100_000);
-        int[] interesting = {0, 1, 63, 64, 65, 255, FrameDecoder.FIRST_BODY_CHUNK, FrameDecoder.FIRST_BODY_CHUNK + 1,
-                BufferPool.BATCH_SIZE - 4, BufferPool.BATCH_SIZE, BufferPool.BATCH_SIZE + 5, (int) largest};
-        List<byte[]> frames = new ArrayList<>();
-        for (int i = 1 + r.nextInt(5); i > 0; i--) {
-            int size = r.nextInt(3) == 0 ? interesting[r.nextInt(interesting.length)] : r.nextInt(500);
-            frames.add(TestWire.randomBytes(r, (int) Math.min(size, largest)));
-        }
-        return frames;
-    }
-
-    static int[] randomCuts(Random r, int length) {
-        int count = r.nextInt(4);
-        int[] cuts = new int[count];
-        for (int i = 0; i < count; i++) cuts[i] = 1 + r.nextInt(Math.max(1, length - 1));
-        java.util.Arrays.sort(cuts);
-        return cuts;
-    }
+    /** Sizes that matter to the servers: around the first body chunk and the batch buffer. */
+    private static final int[] INTERESTING = {0, 1, 63, 64, 65, 255, FrameDecoder.FIRST_BODY_CHUNK,
+            FrameDecoder.FIRST_BODY_CHUNK + 1, BufferPool.BATCH_SIZE - 4, BufferPool.BATCH_SIZE, BufferPool.BATCH_SIZE + 5};
 }

@@ -90,21 +90,27 @@ final class AsyncConnection implements ServedConnection {
             close("shutdown", null);
             return;
         }
-        if (lastReadFilled && decoder.bodyRemaining() < BufferPool.BATCH_SIZE) {
-            batch = pool.take();                             // more is probably waiting: take it all
-            reading = batch;
-        } else {
+        boolean intoBatch = lastReadFilled && decoder.bodyRemaining() < BufferPool.BATCH_SIZE;
+        if (!intoBatch) {
             reading = decoder.window(BODY_READ_CHUNK);       // straight into the length field or body
             if (reading == null) {                           // body must grow, budget exhausted
                 waitingForBudget = true;
                 memory.await(this::budgetGranted);
                 return;
             }
-            parkedBetweenFrames = !decoder.inFrame();
-            if (parkedBetweenFrames && draining) {
-                close("shutdown", null);
-                return;
-            }
+        }
+        // Whichever buffer the read goes into, a read issued between frames may wait forever, so
+        // drain() must see it. (It used to be marked only for the length-field read, so a
+        // connection idle in a batch read after a read that filled its buffer was not closed by
+        // shutdown and was counted as forced when the shutdown timeout ran out.)
+        parkedBetweenFrames = !decoder.inFrame();
+        if (parkedBetweenFrames && draining) {
+            close("shutdown", null);
+            return;
+        }
+        if (intoBatch) {
+            batch = pool.take();                             // more is probably waiting: take it all
+            reading = batch;
         }
         channel.read(reading, null, onBytesRead);
     }
@@ -137,6 +143,7 @@ final class AsyncConnection implements ServedConnection {
         }
         if (out.isEmpty()) {
             releaseBatch();
+            decoder.payloadsDone();
             readMore();
         } else {
             writeReplies();                                  // reading resumes once they are written
@@ -166,6 +173,7 @@ final class AsyncConnection implements ServedConnection {
             return;
         }
         releaseBatch();
+        decoder.payloadsDone();                              // their memory goes back to the budget now
         readMore();
     }
     // end::async-write[]

@@ -98,6 +98,7 @@ final class BlockingConnection implements ServedConnection, Runnable {
 
     private void flush() throws IOException {
         if (!out.isEmpty()) server.stats().bytesSent(out.writeTo(channel));
+        in.payloadsDone();                                   // their memory goes back to the budget now
         server.stats().bytesReceived(in.takeBytesRead());
     }
 

@@ -133,6 +133,11 @@ final class FrameReader {
         return n;
     }
 
+    /** The payloads returned so far are no longer used: their replies are written. */
+    void payloadsDone() {
+        decoder.payloadsDone();
+    }
+
     /** How far the current frame got, for log lines. */
     String progress() {
         return decoder.progress();

@@ -24,12 +24,13 @@ for r in blocking/BlockingConnection.java#blocking-connection blocking/FrameRead
 done
 
 echo "== mutable fields per connection (non-final instance fields)"
-for f in $m/server/blocking/BlockingConnection.java $m/server/blocking/FrameReader.java $m/server/async/AsyncConnection.java $m/frame/FrameDecoder.java; do
+for f in $m/server/blocking/BlockingConnection.java $m/server/blocking/FrameReader.java $m/server/async/AsyncConnection.java \
+         $m/server/ServedConnection.java $m/frame/FrameDecoder.java; do
   printf '%5d  %s\n' "$(fields "$f")" "$f"
 done
 
 echo "== call sites that close a connection"
 printf '%5d  %s\n' "$(grep -cE '\bclose\((reason|endedBy|why|"[a-z-]+"), null\)' $m/server/async/AsyncConnection.java)" "async: close(...) calls"
-printf '%5d  %s\n' "$(grep -cE '^\s+closeChannel\(\);' $m/server/blocking/BlockingConnection.java)" "blocking: closeChannel() calls (finally + end())"
+printf '%5d  %s\n' "$(grep -cE '^\s+closeChannel\(\);' $m/server/blocking/BlockingConnection.java)" "blocking: closeChannel() calls (finally + wake())"
 echo "== completion handlers (types named CompletionHandler<...>)"
 printf '%5d  %s\n' "$(grep -cE 'CompletionHandler<' $m/server/async/AsyncConnection.java)" "AsyncConnection.java"

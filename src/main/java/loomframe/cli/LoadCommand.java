@@ -34,11 +34,8 @@ final class LoadCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--host", paramLabel = "H", defaultValue = "127.0.0.1", description = "Server host (default: ${DEFAULT-VALUE}).")
-    String host;
-
-    @Option(names = "--port", paramLabel = "P", defaultValue = "7777", description = "Server port (default: ${DEFAULT-VALUE}).")
-    int port;
+    @Mixin
+    ServerAddress server;
 
     @Mixin
     FramingOptions framing;
@@ -110,10 +107,10 @@ final class LoadCommand implements Callable<Integer> {
         FrameFormat format = framing.format(spec.commandLine());
         if (size > Integer.MAX_VALUE) throw usage("--size must be at most " + format.maxFrame() + " (--max-frame), got " + size);
         if (rate != null && !(rate > 0)) throw usage("--rate must be a positive number of frames per second, got " + rate);
-        if (port < 1 || port > 65535) throw usage("--port must be 1..65535, got " + port);
+        if (server.problem() != null) throw usage(server.problem());
         try {
             int c = connections;
-            return new LoadGenerator.Options(host, port, format, c, (int) size, pipeline, duration, warmup,
+            return new LoadGenerator.Options(server.host, server.port, format, c, (int) size, pipeline, duration, warmup,
                     rate == null ? 0 : rate, threads == null ? LoadGenerator.Options.defaultThreads(c) : threads, timeout);
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());

@@ -42,11 +42,8 @@ final class SendCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--host", paramLabel = "H", defaultValue = "127.0.0.1", description = "Server host (default: ${DEFAULT-VALUE}).")
-    String host;
-
-    @Option(names = "--port", paramLabel = "P", defaultValue = "7777", description = "Server port (default: ${DEFAULT-VALUE}).")
-    int port;
+    @Mixin
+    ServerAddress server;
 
     @Mixin
     FramingOptions framing;
@@ -80,7 +77,7 @@ final class SendCommand implements Callable<Integer> {
     public Integer call() {
         FrameFormat format = framing.format(spec.commandLine());
         if (count < 1) throw usage("--count must be at least 1, got " + count);
-        if (port < 1 || port > 65535) throw usage("--port must be 1..65535, got " + port);
+        if (server.problem() != null) throw usage(server.problem());
         byte[] data = payloadBytes();
         if (data.length > format.maxFrame() || data.length > format.largestEncodablePayload()) {
             throw usage("payload of " + data.length + " bytes exceeds the largest frame "
@@ -88,7 +85,7 @@ final class SendCommand implements Callable<Integer> {
                     + ", --max-frame " + format.maxFrame() + ")");
         }
         PrintWriter out = spec.commandLine().getOut();
-        String target = host + ":" + port;
+        String target = server.toString();
         long start = System.nanoTime();
         try (var client = connect(format)) {
             if (noReply) {
@@ -114,15 +111,15 @@ final class SendCommand implements Callable<Integer> {
 
     private FrameClient connect(FrameFormat format) {
         try {
-            return FrameClient.connect(host, port, format, timeout);
+            return FrameClient.connect(server.host, server.port, format, timeout);
         } catch (ConnectException e) {
-            throw new CommandFailure("cannot connect to " + host + ":" + port + ": " + e.getMessage()
+            throw new CommandFailure("cannot connect to " + server + ": " + e.getMessage()
                     + " (is 'loomframe serve' running there?)", e);
         } catch (SocketTimeoutException e) {
-            throw new CommandFailure("cannot connect to " + host + ":" + port + ": no answer within "
+            throw new CommandFailure("cannot connect to " + server + ": no answer within "
                     + Durations.format(timeout) + " (--timeout)", e);
         } catch (IOException e) {
-            throw new CommandFailure("cannot connect to " + host + ":" + port + ": " + e, e);
+            throw new CommandFailure("cannot connect to " + server + ": " + e, e);
         }
     }
 

@@ -23,8 +23,9 @@ import java.nio.ByteBuffer;
  * </ul>
  *
  * <p><b>Memory follows bytes received, not bytes announced.</b> A body being assembled starts at
- * {@link #FIRST_BODY_CHUNK} (or less) and doubles only when full, up to the announced length, so
- * a peer that announces 16 MiB and sends 4 bytes costs 16 KiB, not 16 MiB. Each growth asks a
+ * what has arrived (1 KiB at least, {@link #FIRST_BODY_CHUNK} at most) and doubles only when full,
+ * up to the announced length, so a peer that announces 16 MiB and sends 4 bytes costs 1 to 16 KiB,
+ * not 16 MiB. Each growth asks a
  * {@link Memory}: that is where a server's global budget of buffered bytes says no.
  *
  * <p>Not thread-safe: one decoder per connection, used by one thread at a time.
@@ -33,6 +34,8 @@ public final class FrameDecoder {
 
     /** The first allocation for a body that did not arrive whole: small frames never pay for large ones. */
     public static final int FIRST_BODY_CHUNK = 16 * 1024;
+    /** The smallest body buffer allocated for bytes copied in from a read buffer. */
+    static final int MIN_BODY_CHUNK = 1024;
 
     /** Accounts for the bytes a decoder holds; the server's budget implements it. */
     public interface Memory {
@@ -183,7 +186,10 @@ public final class FrameDecoder {
     private boolean ensureBodyCapacity(int needed, boolean force) {
         int current = body == null ? 0 : body.length;
         if (needed <= current) return true;
-        int capacity = current == 0 ? Math.min(bodyLength, FIRST_BODY_CHUNK) : current;
+        // Reading straight into the body starts at the first chunk; bytes copied in from a read
+        // buffer (force) start at what arrived, rounded up: they are kept whatever the budget says.
+        int first = force ? Math.max(MIN_BODY_CHUNK, Integer.highestOneBit(Math.max(1, needed - 1)) << 1) : FIRST_BODY_CHUNK;
+        int capacity = current == 0 ? Math.min(bodyLength, first) : current;
         while (capacity < needed) {
             capacity = (int) Math.min(bodyLength, 2L * capacity);
         }

@@ -54,6 +54,18 @@ public final class BufferBudget {
     /** The live counter of bytes held; {@link ServerStats} reports it. */
     public AtomicLong used() { return used; }
 
+    /**
+     * How many bytes a batch read may take. Bytes read are always kept, so while the budget is
+     * exhausted a batch read takes only {@link #READ_WHILE_EXHAUSTED}: small frames still arrive
+     * whole and are served, and what a connection can add over the budget stays that small.
+     */
+    public int batchReadLimit(int capacity) {
+        return anyWaiting || used.get() >= max ? Math.min(capacity, READ_WHILE_EXHAUSTED) : capacity;
+    }
+
+    /** See {@link #batchReadLimit}. */
+    public static final int READ_WHILE_EXHAUSTED = 512;
+
     /** A new account for one connection. */
     public Account open() {
         return new Account();

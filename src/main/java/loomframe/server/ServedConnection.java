@@ -1,20 +1,89 @@
 package loomframe.server;
 
 /**
- * What the shared server machinery needs from one connection, whichever style serves it: its
- * idle deadline, and the three ways it can be told to end.
+ * The part of a connection that other threads touch, whichever style serves it: its idle
+ * deadline, and the three ways it can be told to end. Both styles extend it, so idle timeouts and
+ * shutdown read the same in each; only {@link #wake} differs.
+ *
+ * <p>Another thread never tidies up a connection itself: it records why the connection must end
+ * ({@link #endedBy()}) and wakes it by closing its socket. The connection's own thread (blocking)
+ * or its failed completion (async) then closes it and logs the reason, in one place.
  */
-public interface ServedConnection {
+public abstract class ServedConnection {
+    private volatile long deadline;
+    private volatile String endedBy;
+    private volatile boolean draining;
+    private volatile boolean parkedBetweenFrames;
+
+    protected ServedConnection(long firstDeadline) {
+        this.deadline = firstDeadline;
+    }
 
     /** {@link System#nanoTime()} by which the current frame must be complete. */
-    long deadline();
+    public final long deadline() {
+        return deadline;
+    }
 
-    /** The deadline passed: close, logging how far the frame got. Called by the sweeper thread. */
-    void expire();
+    /** A frame completed: the next one gets a full {@code --idle-timeout}. */
+    protected final void restartDeadline(long next) {
+        deadline = next;
+    }
+
+    /** Why another thread ended this connection ({@code idle}, {@code shutdown}, {@code forced}), or null. */
+    protected final String endedBy() {
+        return endedBy;
+    }
+
+    /** Whether shutdown has begun: stop at the next frame boundary. */
+    protected final boolean draining() {
+        return draining;
+    }
+
+    /**
+     * About to wait for the next frame with nothing half-read. Returns false if shutdown has
+     * begun: then don't wait, close. The two volatile writes and reads with {@link #drain} make
+     * sure that a connection either sees the shutdown here or is closed by it while waiting.
+     */
+    protected final boolean mayWaitBetweenFrames() {
+        parkedBetweenFrames = true;
+        if (!draining) return true;
+        parkedBetweenFrames = false;
+        return false;
+    }
+
+    /** No longer waiting between frames: bytes arrived. */
+    protected final void stoppedWaitingBetweenFrames() {
+        parkedBetweenFrames = false;
+    }
+
+    // --- called by other threads --------------------------------------------------------------
+
+    // tag::served-end[]
+    /** The deadline passed: end with a log line saying how far the frame got. Called by the sweeper. */
+    public final void expire() {
+        end("idle");
+    }
 
     /** Shutdown began: finish the frame in progress, flush the replies owed, then close. */
-    void drain();
+    public final void drain() {
+        draining = true;
+        if (parkedBetweenFrames) end("shutdown");            // nothing half-read: close now
+    }
 
     /** The shutdown timeout ran out: close now. */
-    void abort();
+    public final void abort() {
+        end("forced");
+    }
+
+    private void end(String why) {
+        if (endedBy == null) endedBy = why;
+        wake(why);
+    }
+    // end::served-end[]
+
+    /**
+     * Make whatever this connection waits for fail, so that it closes: close its socket (a
+     * blocking read or write, or a pending completion, then fails), and leave any budget wait.
+     */
+    protected abstract void wake(String why);
 }

@@ -30,7 +30,7 @@ public abstract class ServerCore implements Server {
     private final AtomicBoolean closing = new AtomicBoolean();
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final AtomicLong rejectedSinceWarning = new AtomicLong();
-    private volatile long lastRejectWarning;
+    private final AtomicLong lastRejectWarning = new AtomicLong(System.nanoTime() - 2_000_000_000L);
     private volatile InetSocketAddress address;
 
     protected ServerCore(ServerConfig config, String name) {
@@ -68,8 +68,8 @@ public abstract class ServerCore implements Server {
         stats.connectionRejected();
         rejectedSinceWarning.incrementAndGet();
         long now = System.nanoTime();
-        if (now - lastRejectWarning > 1_000_000_000L) {
-            lastRejectWarning = now;
+        long last = lastRejectWarning.get();
+        if (now - last > 1_000_000_000L && lastRejectWarning.compareAndSet(last, now)) {  // one thread a second
             long n = rejectedSinceWarning.getAndSet(0);
             ConnectionLog.LOG.log(Level.WARNING, "rejected " + n + " connection" + (n == 1 ? "" : "s")
                     + " over --max-connections " + config.maxConnections() + " since the last warning");

@@ -37,7 +37,7 @@ import loomframe.server.ServerCore;
  * body the decoder's body buffer; between frames the decoder's length field itself, so an idle
  * connection's pending read holds no read buffer at all.
  */
-final class AsyncConnection implements ServedConnection {
+final class AsyncConnection extends ServedConnection {
     /** Most bytes one read may put into a body buffer: bounds the JDK's temporary native copy. */
     private static final int BODY_READ_CHUNK = 256 * 1024;
 
@@ -54,10 +54,6 @@ final class AsyncConnection implements ServedConnection {
     private ByteBuffer batch;              // pooled; held until the replies that may view it are written
     private boolean lastReadFilled;        // the last read filled its buffer: more is probably waiting
 
-    private volatile long deadline;
-    private volatile String endedBy;       // set by another thread just before it closes the channel
-    private volatile boolean draining;
-    private volatile boolean parkedBetweenFrames;
     private volatile boolean waitingForBudget;
     private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -68,6 +64,7 @@ final class AsyncConnection implements ServedConnection {
     // end::async-handlers[]
 
     AsyncConnection(AsynchronousSocketChannel channel, AsyncServer server, SocketAddress remote) {
+        super(server.nextDeadline());
         this.channel = channel;
         this.server = server;
         this.handler = server.config().handler();
@@ -76,7 +73,6 @@ final class AsyncConnection implements ServedConnection {
         this.out = new ReplyQueue(server.config().format());
         this.pool = server.pool();
         this.remote = remote;
-        this.deadline = server.nextDeadline();
     }
 
     void start() {
@@ -86,12 +82,15 @@ final class AsyncConnection implements ServedConnection {
     // tag::async-read-more[]
     /** READING: issue the next read, into whatever costs least while it is pending. */
     private void readMore() {
-        if (draining && !decoder.inFrame()) {                // shutdown, nothing half-read
+        if (!decoder.inFrame() && !mayWaitBetweenFrames()) { // shutdown, nothing half-read
             close("shutdown", null);
             return;
         }
-        boolean intoBatch = lastReadFilled && decoder.bodyRemaining() < BufferPool.BATCH_SIZE;
-        if (!intoBatch) {
+        if (lastReadFilled && decoder.bodyRemaining() < BufferPool.BATCH_SIZE) {
+            batch = pool.take();                             // more is probably waiting: take it all
+            batch.limit(server.budget().batchReadLimit(batch.capacity()));
+            reading = batch;
+        } else {
             reading = decoder.window(BODY_READ_CHUNK);       // straight into the length field or body
             if (reading == null) {                           // body must grow, budget exhausted
                 waitingForBudget = true;
@@ -99,32 +98,19 @@ final class AsyncConnection implements ServedConnection {
                 return;
             }
         }
-        // Whichever buffer the read goes into, a read issued between frames may wait forever, so
-        // drain() must see it. (It used to be marked only for the length-field read, so a
-        // connection idle in a batch read after a read that filled its buffer was not closed by
-        // shutdown and was counted as forced when the shutdown timeout ran out.)
-        parkedBetweenFrames = !decoder.inFrame();
-        if (parkedBetweenFrames && draining) {
-            close("shutdown", null);
-            return;
-        }
-        if (intoBatch) {
-            batch = pool.take();                             // more is probably waiting: take it all
-            reading = batch;
-        }
         channel.read(reading, null, onBytesRead);
     }
     // end::async-read-more[]
 
     private void budgetGranted() {
         waitingForBudget = false;
-        if (endedBy != null) close(endedBy, null); else readMore();
+        if (endedBy() != null) close(endedBy(), null); else readMore();
     }
 
     // tag::async-bytes-read[]
     /** READING completed: decode every complete frame, then write their replies together. */
     private void bytesRead(int count) throws IOException {
-        parkedBetweenFrames = false;
+        stoppedWaitingBetweenFrames();
         if (count < 0) {
             decoder.endOfStream();                           // throws if a frame was cut short
             close("eof", null);
@@ -152,7 +138,7 @@ final class AsyncConnection implements ServedConnection {
     // end::async-bytes-read[]
 
     private void frameReceived(ByteBuffer payload) throws IOException {
-        deadline = server.nextDeadline();                    // the idle clock restarts per frame
+        restartDeadline(server.nextDeadline());              // the idle clock restarts per frame
         server.stats().frameReceived();
         handler.handle(payload, out);
     }
@@ -217,13 +203,13 @@ final class AsyncConnection implements ServedConnection {
             server.stats().connectionFailed();
             log(Level.WARNING, fe.reason(), peer() + " closed: " + fe.getMessage(), null);
             writeOwedRepliesThenClose(fe.reason());
-        } else if ("idle".equals(endedBy)) {                 // the sweeper closed us
+        } else if ("idle".equals(endedBy())) {                 // the sweeper closed us
             server.stats().connectionFailed();
             var timeout = new IdleTimeoutException(server.config().idleTimeout(), decoder.progress() + unsent());
             log(Level.WARNING, timeout.reason(), peer() + " closed: " + timeout.getMessage(), null);
             close("idle", null);
-        } else if (endedBy != null) {                        // shutdown closed us
-            close(endedBy, null);
+        } else if (endedBy() != null) {                      // shutdown closed us
+            close(endedBy(), null);
         } else if (e instanceof IOException) {               // reset, broken pipe: routine
             server.stats().connectionFailed();
             log(Level.DEBUG, "reset", peer() + " gone: " + e, e);
@@ -287,32 +273,9 @@ final class AsyncConnection implements ServedConnection {
         server.log().log(level, kind, message, cause);
     }
 
-    // --- called by other threads --------------------------------------------------------------
-
-    @Override
-    public long deadline() {
-        return deadline;
-    }
-
     // tag::async-end[]
     @Override
-    public void expire() {
-        end("idle");
-    }
-
-    @Override
-    public void drain() {
-        draining = true;
-        if (parkedBetweenFrames) end("shutdown");            // nothing half-read: close now
-    }
-
-    @Override
-    public void abort() {
-        end("forced");
-    }
-
-    private void end(String why) {
-        if (endedBy == null) endedBy = why;
+    protected void wake(String why) {
         try {
             channel.close();                                 // the pending read or write fails: failed() closes
         } catch (IOException ignored) {

@@ -24,7 +24,7 @@ import loomframe.server.ServerCore;
  * shutdown ({@link #drain}, {@link #abort}) say why in {@link #endedBy}, then close the channel,
  * which wakes this thread out of its blocking read or write with an exception.
  */
-final class BlockingConnection implements ServedConnection, Runnable {
+final class BlockingConnection extends ServedConnection implements Runnable {
     private final SocketChannel channel;
     private final ServerCore server;
     private final FrameHandler handler;
@@ -32,22 +32,18 @@ final class BlockingConnection implements ServedConnection, Runnable {
     private final FrameReader in;
     private final ReplyQueue out;
     private final SocketAddress remote;      // formatted only when a line is logged: idle connections stay small
-    private volatile long deadline;
     private volatile Thread thread;
-    private volatile String endedBy;          // set by another thread just before it closes the channel
-    private volatile boolean draining;        // shutdown: stop at the next frame boundary
-    private volatile boolean parkedBetweenFrames;
 
     BlockingConnection(SocketChannel channel, ServerCore server, SocketAddress remote) {
+        super(server.nextDeadline());
         this.channel = channel;
         this.server = server;
         this.handler = server.config().handler();
         this.memory = server.budget().open();
         this.in = new FrameReader(channel, new FrameDecoder(server.config().format(), memory),
-                server.pool(), this::awaitBudget);
+                server.pool(), server.budget(), this::awaitBudget);
         this.out = new ReplyQueue(server.config().format());
         this.remote = remote;
-        this.deadline = server.nextDeadline();
     }
 
     // tag::blocking-connection[]
@@ -59,7 +55,7 @@ final class BlockingConnection implements ServedConnection, Runnable {
             while (true) {
                 ByteBuffer payload = in.next(boundary);      // blocks; null: clean end of stream
                 if (payload == null) break;
-                deadline = server.nextDeadline();            // the idle clock restarts per frame
+                restartDeadline(server.nextDeadline());      // the idle clock restarts per frame
                 server.stats().frameReceived();
                 handler.handle(payload, out);
                 if (!in.hasBufferedFrame() || out.pendingBytes() >= server.config().maxPendingReplies()) {
@@ -67,17 +63,17 @@ final class BlockingConnection implements ServedConnection, Runnable {
                 }
             }
             flush();
-            reason = draining ? "shutdown" : "eof";
-            log(Level.DEBUG, "closed", peer() + " closed: " + (draining ? "server shutting down" : "end of stream"), null);
+            reason = draining() ? "shutdown" : "eof";
+            log(Level.DEBUG, "closed", peer() + " closed: " + (draining() ? "server shutting down" : "end of stream"), null);
         } catch (FrameException e) {                         // the peer broke the protocol: say what, close
             reason = e.reason();
             flushQuietly();                                  // replies owed for earlier frames go first
             failed(e);
         } catch (IOException e) {                            // closed by us (idle, shutdown) or by the peer
-            reason = endedBy != null ? endedBy : "reset";
-            if ("idle".equals(endedBy)) {
+            reason = endedBy() != null ? endedBy() : "reset";
+            if ("idle".equals(endedBy())) {
                 failed(new IdleTimeoutException(server.config().idleTimeout(), in.progress() + unsent()));
-            } else if (endedBy == null) {
+            } else if (endedBy() == null) {
                 server.stats().connectionFailed();
                 log(Level.DEBUG, "reset", peer() + " gone: " + e, e);
             }
@@ -139,15 +135,12 @@ final class BlockingConnection implements ServedConnection, Runnable {
     private final FrameReader.Boundary boundary = new FrameReader.Boundary() {
         @Override
         public boolean mayWait() {
-            parkedBetweenFrames = true;
-            if (!draining) return true;
-            parkedBetweenFrames = false;
-            return false;
+            return mayWaitBetweenFrames();
         }
 
         @Override
         public void done() {
-            parkedBetweenFrames = false;
+            stoppedWaitingBetweenFrames();
         }
     };
 
@@ -161,38 +154,15 @@ final class BlockingConnection implements ServedConnection, Runnable {
             LockSupport.unpark(me);
         });
         while (!granted.get()) {
-            if (endedBy != null || !channel.isOpen()) throw new ClosedChannelException();
+            if (endedBy() != null || !channel.isOpen()) throw new ClosedChannelException();
             LockSupport.park(this);                          // expire/abort unpark us after closing
         }
     }
     // end::blocking-await-budget[]
 
-    // --- called by other threads --------------------------------------------------------------
-
-    @Override
-    public long deadline() {
-        return deadline;
-    }
-
     // tag::blocking-end[]
     @Override
-    public void expire() {
-        end("idle");
-    }
-
-    @Override
-    public void drain() {
-        draining = true;
-        if (parkedBetweenFrames) end("shutdown");            // nothing half-read: close now
-    }
-
-    @Override
-    public void abort() {
-        end("forced");
-    }
-
-    private void end(String why) {
-        if (endedBy == null) endedBy = why;
+    protected void wake(String why) {
         closeChannel();                                      // wakes the thread out of read or write
         Thread t = thread;
         if (t != null) LockSupport.unpark(t);                // or out of a budget wait

@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import loomframe.frame.FrameDecoder;
 import loomframe.frame.FrameException;
+import loomframe.server.BufferBudget;
 import loomframe.server.BufferPool;
 
 /**
@@ -33,6 +34,7 @@ final class FrameReader {
     private final SocketChannel channel;
     private final FrameDecoder decoder;
     private final BufferPool pool;
+    private final BufferBudget budget;
     private final BudgetWait budgetWait;
     private InputStream kernelBytes;        // only for available(): how much the kernel holds
     private ByteBuffer batch;               // borrowed while it holds bytes not yet decoded
@@ -53,10 +55,11 @@ final class FrameReader {
         void done();
     }
 
-    FrameReader(SocketChannel channel, FrameDecoder decoder, BufferPool pool, BudgetWait budgetWait) {
+    FrameReader(SocketChannel channel, FrameDecoder decoder, BufferPool pool, BufferBudget budget, BudgetWait budgetWait) {
         this.channel = channel;
         this.decoder = decoder;
         this.pool = pool;
+        this.budget = budget;
         this.budgetWait = budgetWait;
     }
 
@@ -80,9 +83,9 @@ final class FrameReader {
                 int ready = available();                          // more is probably waiting: how much?
                 if (ready > 0) {
                     batch = pool.take();                          // take it all at once, into a batch buffer
-                    batch.limit(Math.min(ready, batch.capacity()));
+                    batch.limit(Math.min(ready, budget.batchReadLimit(batch.capacity())));
                     count(channel.read(batch));                   // cannot block: the bytes are there
-                    lastReadFilled = ready > batch.capacity();
+                    lastReadFilled = ready > batch.limit();
                     batch.flip();
                     continue;
                 }

@@ -147,6 +147,7 @@ public final class FrameDecoder {
      *
      * @return the payload if that completed a frame, else {@code null}
      */
+    // tag::decode-filled[]
     public ByteBuffer filled(int count) throws FrameException {
         if (bodyLength < 0) {
             headerFilled += count;
@@ -165,6 +166,7 @@ public final class FrameDecoder {
         bodyLength = format.decodeHeader(header);
         bodyFilled = 0;
     }
+    // end::decode-filled[]
 
     private ByteBuffer completeBody() {
         // The payload keeps the array; this decoder lets go of it so the next frame starts small

@@ -106,6 +106,7 @@ public record FrameFormat(int lengthBytes, ByteOrder order, boolean lengthInclud
      * @throws FrameTooLargeException if the payload would exceed {@code maxFrame}
      * @throws LengthBelowHeaderException if the length includes the header but is smaller than it
      */
+    // tag::decode-header[]
     public int decodeHeader(byte[] header) throws FrameException {
         long raw = rawLength(header);  // unsigned: compare with compareUnsigned for 8-byte fields
         long payload;
@@ -122,6 +123,7 @@ public record FrameFormat(int lengthBytes, ByteOrder order, boolean lengthInclud
         }
         return (int) payload;
     }
+    // end::decode-header[]
 
     private long rawLength(byte[] header) {
         long value = 0;

@@ -37,7 +37,9 @@ public final class BufferBudget {
     private final long max;
     private final AtomicLong used = new AtomicLong();
     private final AtomicLong tickets = new AtomicLong();
+    // tag::budget-lock[]
     private final ReentrantLock lock = new ReentrantLock(); // not synchronized: waiters may be virtual threads
+    // end::budget-lock[]
     private final PriorityQueue<Account> waiting =
             new PriorityQueue<>((a, b) -> Long.compare(a.ticket, b.ticket));
     private volatile boolean anyWaiting;

@@ -31,6 +31,7 @@ final class IdleSweeper implements AutoCloseable {
         timer.scheduleWithFixedDelay(() -> sweep(connections), periodMs, periodMs, TimeUnit.MILLISECONDS);
     }
 
+    // tag::idle-sweep[]
     private static void sweep(Set<ServedConnection> connections) {
         long now = System.nanoTime();
         for (ServedConnection c : connections) {
@@ -39,6 +40,7 @@ final class IdleSweeper implements AutoCloseable {
             }
         }
     }
+    // end::idle-sweep[]
 
     /** Deadline for a frame starting now. */
     static long deadlineFrom(long now, Duration idleTimeout) {

@@ -15,12 +15,14 @@ import loomframe.frame.FrameFormat;
  * written, which the servers guarantee for payloads that are views of their read buffers.
  */
 public final class ReplyQueue implements Replies {
+    // tag::heap-chunk[]
     /**
      * Largest piece of a heap buffer handed to the kernel in one call. The JDK copies a heap
      * buffer into a temporary direct buffer as large as the write and caches it per thread, so a
      * 16 MiB reply written in one call would leave 16 MiB of native memory behind per thread.
      */
     static final int HEAP_CHUNK = 256 * 1024;
+    // end::heap-chunk[]
     /** Most heap bytes in one gathering write, for the same reason. */
     static final int WRITE_WINDOW = 1024 * 1024;
     /** Most buffers in one gathering write (IOV_MAX on Linux). */
@@ -84,6 +86,7 @@ public final class ReplyQueue implements Replies {
         return pendingBytes;
     }
 
+    // tag::reply-write-blocking[]
     /** Writes everything queued, blocking until the kernel took it all (blocking servers). */
     public long writeTo(GatheringByteChannel channel) throws IOException {
         long total = 0;
@@ -94,6 +97,7 @@ public final class ReplyQueue implements Replies {
         }
         return total;
     }
+    // end::reply-write-blocking[]
 
     // --- for an asynchronous write: window(), then buffers()[offset() .. offset()+length], then written(n)
 

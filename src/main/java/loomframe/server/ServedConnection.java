@@ -58,6 +58,7 @@ public abstract class ServedConnection {
 
     // --- called by other threads --------------------------------------------------------------
 
+    // tag::served-end[]
     /** The deadline passed: end with a log line saying how far the frame got. Called by the sweeper. */
     public final void expire() {
         end("idle");
@@ -78,6 +79,7 @@ public abstract class ServedConnection {
         if (endedBy == null) endedBy = why;
         wake(why);
     }
+    // end::served-end[]
 
     /**
      * Make whatever this connection waits for fail, so that it closes: close its socket (a

@@ -123,6 +123,7 @@ public abstract class ServerCore implements Server {
      * Graceful shutdown: stop accepting at once; let every connection finish the frame it is in
      * and flush the replies it owes; after {@code --shutdown-timeout} close what is left.
      */
+    // tag::shutdown[]
     @Override
     public void close() {
         if (!closing.compareAndSet(false, true)) {
@@ -144,6 +145,7 @@ public abstract class ServerCore implements Server {
         released();
         terminated.countDown();
     }
+    // end::shutdown[]
 
     private void waitForConnections(long deadline) {
         while (!connections.isEmpty() && System.nanoTime() - deadline < 0) {

@@ -143,6 +143,7 @@ final class AsyncConnection extends ServedConnection {
         handler.handle(payload, out);
     }
 
+    // tag::async-write[]
     /** WRITING: one gathering write for the whole batch's replies. */
     private void writeReplies() {
         channel.write(out.buffers(), out.offset(), out.window(), 0L, java.util.concurrent.TimeUnit.MILLISECONDS,
@@ -161,6 +162,7 @@ final class AsyncConnection extends ServedConnection {
         decoder.payloadsDone();                              // their memory goes back to the budget now
         readMore();
     }
+    // end::async-write[]
 
     private void releaseBatch() {
         if (batch != null && !batch.hasRemaining()) {        // its partial tail, if any, is in the decoder now
@@ -271,6 +273,7 @@ final class AsyncConnection extends ServedConnection {
         server.log().log(level, kind, message, cause);
     }
 
+    // tag::async-end[]
     @Override
     protected void wake(String why) {
         try {
@@ -282,4 +285,5 @@ final class AsyncConnection extends ServedConnection {
             if ("idle".equals(why)) failed(new IOException("idle")); else close(why, null);
         }
     }
+    // end::async-end[]
 }

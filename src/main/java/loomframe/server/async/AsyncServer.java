@@ -38,10 +38,12 @@ public final class AsyncServer extends ServerCore {
 
     private AsyncServer(ServerConfig config) throws IOException {
         super(config, "loomframe-async");
+        // tag::async-group[]
         var threadNumber = new AtomicInteger();
         this.group = AsynchronousChannelGroup.withFixedThreadPool(
                 Runtime.getRuntime().availableProcessors(),
                 r -> Thread.ofPlatform().name("loomframe-async-" + threadNumber.incrementAndGet()).daemon().unstarted(r));
+        // end::async-group[]
         try {
             this.listener = AsynchronousServerSocketChannel.open(group)
                     .bind(new InetSocketAddress(config.host(), config.port()), BACKLOG);

@@ -144,6 +144,7 @@ final class BlockingConnection extends ServedConnection implements Runnable {
         }
     };
 
+    // tag::blocking-await-budget[]
     /** The budget said no: park until it grants room, or until another thread ends this connection. */
     private void awaitBudget() throws IOException {
         Thread me = Thread.currentThread();
@@ -157,11 +158,14 @@ final class BlockingConnection extends ServedConnection implements Runnable {
             LockSupport.park(this);                          // expire/abort unpark us after closing
         }
     }
+    // end::blocking-await-budget[]
 
+    // tag::blocking-end[]
     @Override
     protected void wake(String why) {
         closeChannel();                                      // wakes the thread out of read or write
         Thread t = thread;
         if (t != null) LockSupport.unpark(t);                // or out of a budget wait
     }
+    // end::blocking-end[]
 }

@@ -24,6 +24,7 @@ public final class BlockingServer extends ServerCore {
     private final ServerSocketChannel listener;
     private final ThreadFactory connectionThreads;
 
+    // tag::blocking-threads[]
     /** {@code --impl blocking}: one virtual thread per connection. */
     public static Server onVirtualThreads(ServerConfig config) throws IOException {
         // Unnamed: a name is one more object per connection, and thread dumps group them anyway.
@@ -34,6 +35,7 @@ public final class BlockingServer extends ServerCore {
     public static Server onPlatformThreads(ServerConfig config) throws IOException {
         return new BlockingServer(config, Thread.ofPlatform().name("loomframe-conn-", 0).daemon().factory(), "platform");
     }
+    // end::blocking-threads[]
 
     private BlockingServer(ServerConfig config, ThreadFactory connectionThreads, String name) throws IOException {
         super(config, "loomframe-" + name);

@@ -76,14 +76,27 @@ public final class FrameDecoder {
     private ByteBuffer bodyWindow;          // a reusable view of body, to read into directly
     private int bodyFilled;
     private long completedBytes;            // bodies handed out as payloads, still accounted for
+    private final ArrayPool arrays;
+    private byte[][] completed = NO_ARRAYS; // those bodies, to give back to the pool when done
+    private int completedCount;
+    private static final byte[][] NO_ARRAYS = new byte[0][];
 
     public FrameDecoder(FrameFormat format) {
         this(format, Memory.UNLIMITED);
     }
 
     public FrameDecoder(FrameFormat format, Memory memory) {
+        this(format, memory, ArrayPool.NONE);
+    }
+
+    /**
+     * @param arrays where body arrays come from and go back to once their payloads are done
+     *               ({@link #payloadsDone()}): a payload's array may be reused after that
+     */
+    public FrameDecoder(FrameFormat format, Memory memory, ArrayPool arrays) {
         this.format = format;
         this.memory = memory;
+        this.arrays = arrays;
         this.header = new byte[format.headerLength()];
         this.headerWindow = ByteBuffer.wrap(header);
     }
@@ -138,7 +151,7 @@ public final class FrameDecoder {
         if (body == null || bodyFilled == body.length) {
             if (!ensureBodyCapacity(bodyFilled + 1, false)) return null;
         }
-        int room = Math.min(Math.min(body.length, bodyLength) - bodyFilled, maxBytes);
+        int room = Math.min(Math.min(body.length, bodyLength) - bodyFilled, maxBytes);  // never past this frame
         return bodyWindow.limit(bodyFilled + room).position(bodyFilled);
     }
 
@@ -175,6 +188,8 @@ public final class FrameDecoder {
         // 16 MiB frame start growing while the last one is still being written.
         ByteBuffer payload = ByteBuffer.wrap(body, 0, bodyLength);
         completedBytes += body.length;
+        if (completedCount == completed.length) completed = java.util.Arrays.copyOf(completed, Math.max(4, 2 * completedCount));
+        completed[completedCount++] = body;
         body = null;
         bodyWindow = null;
         bodyLength = -1;
@@ -189,13 +204,16 @@ public final class FrameDecoder {
         // Reading straight into the body starts at the first chunk; bytes copied in from a read
         // buffer (force) start at what arrived, rounded up: they are kept whatever the budget says.
         int first = force ? Math.max(MIN_BODY_CHUNK, Integer.highestOneBit(Math.max(1, needed - 1)) << 1) : FIRST_BODY_CHUNK;
-        int capacity = current == 0 ? Math.min(bodyLength, first) : current;
+        // Powers of two (at most twice the body), so that arrays can be pooled whatever the frame sizes.
+        int limit = bodyLength > (1 << 30) ? bodyLength : bodyLength <= 1 ? 1 : Integer.highestOneBit(bodyLength - 1) << 1;
+        int capacity = current == 0 ? Math.min(limit, first) : current;
         while (capacity < needed) {
-            capacity = (int) Math.min(bodyLength, 2L * capacity);
+            capacity = (int) Math.min(limit, 2L * capacity);
         }
         if (!memory.acquire(capacity - current, force)) return false;
-        byte[] grown = new byte[capacity];
+        byte[] grown = arrays.take(capacity);
         if (bodyFilled > 0) System.arraycopy(body, 0, grown, 0, bodyFilled);
+        if (body != null) arrays.give(body);
         body = grown;
         bodyWindow = ByteBuffer.wrap(body);
         return true;
@@ -261,6 +279,11 @@ public final class FrameDecoder {
      * memory of those that were assembled here. Servers call it after each batch of replies.
      */
     public void payloadsDone() {
+        for (int i = 0; i < completedCount; i++) {
+            arrays.give(completed[i]);
+            completed[i] = null;
+        }
+        completedCount = 0;
         if (completedBytes > 0) {
             long n = completedBytes;
             completedBytes = 0;
@@ -271,7 +294,10 @@ public final class FrameDecoder {
     /** Drops a partly received frame and gives its memory back (the connection is closing). */
     public void release() {
         payloadsDone();
-        if (body != null) memory.release(body.length);
+        if (body != null) {
+            memory.release(body.length);
+            arrays.give(body);
+        }
         body = null;
         bodyWindow = null;
         bodyLength = -1;

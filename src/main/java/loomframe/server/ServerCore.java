@@ -17,11 +17,17 @@ import java.util.concurrent.atomic.AtomicLong;
 public abstract class ServerCore implements Server {
     public ConnectionLog log() { return log; }
     public BufferPool pool() { return pool; }
+    public loomframe.frame.ArrayPool arrays() { return arrays; }
     public BufferBudget budget() { return budget; }
     protected final ServerConfig config;
     protected final ServerStats stats;
     protected final BufferBudget budget;
     protected final ConnectionLog log = new ConnectionLog();
+    /**
+     * Body arrays of frames that did not arrive in one read, reused across frames: up to 4 MiB
+     * each, and at most an eighth of {@code --max-buffered} (64 MiB at most) kept while unused.
+     */
+    protected final loomframe.frame.ArrayPool arrays;
     /** Batch read buffers; a few hundred kept for reuse covers many busy connections. */
     protected final BufferPool pool = new BufferPool(256);
     protected final Set<ServedConnection> connections = IdleSweeper.newRegistry();
@@ -36,6 +42,7 @@ public abstract class ServerCore implements Server {
     protected ServerCore(ServerConfig config, String name) {
         this.config = config;
         this.budget = new BufferBudget(config.maxBuffered());
+        this.arrays = new loomframe.frame.ArrayPool(4 * 1024 * 1024, Math.min(config.maxBuffered() / 8, 64L * 1024 * 1024));
         this.stats = new ServerStats(budget.used(), config.maxBuffered());
         this.sweeper = config.hasIdleTimeout() ? new IdleSweeper(config.idleTimeout(), connections, name + "-idle-sweeper") : null;
     }

@@ -137,6 +137,34 @@ class FrameDecoderTest {
     }
 
     @Test
+    void reusesBodyArraysOnceTheirPayloadsAreDone() throws FrameException {
+        var pool = new ArrayPool(1 << 20, 1 << 22);
+        var decoder = new FrameDecoder(FrameFormat.DEFAULT, FrameDecoder.Memory.UNLIMITED, pool);
+        var random = new Random(3);
+        byte[] first = TestWire.randomBytes(random, 65_536), second = TestWire.randomBytes(random, 40_000);
+        ByteBuffer a = assembleInPieces(decoder, first);
+        assertArrayEquals(first, bytes(a));
+        decoder.payloadsDone();                                   // replies written: the array may be reused
+        ByteBuffer b = assembleInPieces(decoder, second);
+        assertTrue(a.array() == b.array(), "the 64 KiB array came back from the pool");
+        assertArrayEquals(second, bytes(b), "only the bytes of this frame are visible");
+    }
+
+    private static ByteBuffer assembleInPieces(FrameDecoder decoder, byte[] payload) throws FrameException {
+        ByteBuffer wire = ByteBuffer.wrap(FrameFormat.DEFAULT.encode(payload));
+        ByteBuffer result = null;
+        while (wire.hasRemaining()) {
+            ByteBuffer piece = wire.slice(wire.position(), Math.min(5000, wire.remaining()));
+            wire.position(wire.position() + piece.remaining());
+            while (piece.hasRemaining()) {
+                ByteBuffer p = decoder.next(piece);
+                if (p != null) result = p;
+            }
+        }
+        return result;
+    }
+
+    @Test
     void waitsWhenMemoryRefusesGrowth() throws FrameException {
         var refuse = new FrameDecoder.Memory() {
             @Override public boolean acquire(long bytes, boolean force) { return force; }

@@ -69,7 +69,7 @@ final class AsyncConnection extends ServedConnection {
         this.server = server;
         this.handler = server.config().handler();
         this.memory = server.budget().open();
-        this.decoder = new FrameDecoder(server.config().format(), memory);
+        this.decoder = new FrameDecoder(server.config().format(), memory, server.arrays());
         this.out = new ReplyQueue(server.config().format());
         this.pool = server.pool();
         this.remote = remote;

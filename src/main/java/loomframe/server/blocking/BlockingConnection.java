@@ -40,7 +40,7 @@ final class BlockingConnection extends ServedConnection implements Runnable {
         this.server = server;
         this.handler = server.config().handler();
         this.memory = server.budget().open();
-        this.in = new FrameReader(channel, new FrameDecoder(server.config().format(), memory),
+        this.in = new FrameReader(channel, new FrameDecoder(server.config().format(), memory, server.arrays()),
                 server.pool(), server.budget(), this::awaitBudget);
         this.out = new ReplyQueue(server.config().format());
         this.remote = remote;

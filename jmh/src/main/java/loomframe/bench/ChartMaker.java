@@ -1,0 +1,433 @@
+package loomframe.bench;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Font;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.text.DecimalFormat;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.jfree.chart.ChartFactory;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.labels.StandardCategoryItemLabelGenerator;
+import org.jfree.chart.plot.CategoryPlot;
+import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.plot.ValueMarker;
+import org.jfree.chart.renderer.category.BarRenderer;
+import org.jfree.chart.renderer.category.StandardBarPainter;
+import org.jfree.chart.title.TextTitle;
+import org.jfree.chart.ui.RectangleAnchor;
+import org.jfree.chart.ui.TextAnchor;
+import org.jfree.data.category.DefaultCategoryDataset;
+
+/**
+ * Draws the committed benchmark results as PNG charts in {@code docs/} and writes the tables of
+ * {@code jmh/results/summary.md}. Everything comes from the files a run leaves in
+ * {@code jmh/results/}: the JMH JSON of each echo case ({@code echo/*.json}), {@code codec.json},
+ * the client's latency percentiles ({@code latency.jsonl}) and {@code idle-connections.json}.
+ * Every echo figure is a ratio to Netty <em>measured in the same JMH run</em>.
+ *
+ * <p>HOW TO RUN (from the repository root, after {@code ./mvnw -B -f jmh/pom.xml package}):
+ * <pre>
+ *   jmh/bench --main loomframe.bench.ChartMaker [--results jmh/results] [--docs docs] [--summary FILE]
+ * </pre>
+ */
+public final class ChartMaker {
+
+    static final String[] LOOMFRAME = {"blocking", "async", "platform"};
+    static final Color[] COLORS = {new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x7f7f7f), new Color(0x2ca02c)};
+
+    /** The cases the project set targets for: ratio to Netty, blocking and async. */
+    record Target(String label, Case c, double ratio) {}
+
+    static final List<Target> TARGETS = List.of(
+            new Target("1 KiB, 100 connections, pipeline 1", new Case(1024, 100, 1), 1.00),
+            new Target("64 KiB, 10 connections", new Case(65536, 10, 1), 1.20),
+            new Target("64 B, 100 connections, pipeline 16", new Case(64, 100, 16), 1.50),
+            new Target("4 MiB, 2 connections", new Case(4194304, 2, 1), 1.40));
+
+    record Case(int payload, int connections, int pipeline) implements Comparable<Case> {
+        String label() {
+            return size(payload) + " · " + connections + (connections == 1 ? " conn" : " conns") + " · pipeline " + pipeline;
+        }
+
+        @Override
+        public int compareTo(Case o) {
+            int grid = Boolean.compare(!inGrid(), !o.inGrid());          // the 16-case grid first
+            if (grid != 0) return grid;
+            if (payload != o.payload) return Integer.compare(payload, o.payload);
+            if (connections != o.connections) return Integer.compare(connections, o.connections);
+            return Integer.compare(pipeline, o.pipeline);
+        }
+
+        boolean inGrid() {
+            return (connections == 1 || connections == 100) && payload <= 1048576;
+        }
+    }
+
+    /** One server's figures for one case. */
+    record Echo(double framesPerSecond, double error, double serverCpuPerFrameNanos, double clientCpuPerFrameNanos,
+                double otherCores) {}
+
+    record Latency(double p50, double p99, double p999) {}
+
+    public static void main(String[] args) throws IOException {
+        if (args.length == 1 && args[0].equals("--java-version")) {
+            System.out.println(System.getProperty("java.vm.name") + " " + Runtime.version() + " (" + System.getProperty("java.vm.vendor") + ")");
+            return;
+        }
+        Path results = Path.of("jmh/results");
+        Path docs = Path.of("docs");
+        Path summary = null;
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            switch (args[i]) {
+                case "--results" -> results = Path.of(args[i + 1]);
+                case "--docs" -> docs = Path.of(args[i + 1]);
+                case "--summary" -> summary = Path.of(args[i + 1]);
+                default -> { System.err.println("ChartMaker: unknown option " + args[i]); System.exit(2); }
+            }
+        }
+        System.setProperty("java.awt.headless", "true");
+        Files.createDirectories(docs);
+
+        Map<Case, Map<String, Echo>> echo = readEcho(results.resolve("echo"));
+        Map<Case, Map<String, Latency>> latency = readLatency(results.resolve("latency.jsonl"));
+        StringBuilder md = new StringBuilder("<!-- generated by loomframe.bench.ChartMaker from the files in this directory; do not edit -->\n");
+
+        if (!echo.isEmpty()) {
+            md.append(targetTable(echo)).append('\n').append(echoTable(echo, latency)).append('\n');
+            ratioChart(docs.resolve("bench-echo-ratio.png"), echo,
+                    "Echo throughput relative to Netty (same run; higher is better)", "frames/s ÷ Netty frames/s",
+                    e -> e.framesPerSecond);
+            ratioChart(docs.resolve("bench-echo-cpu.png"), echo,
+                    "Server CPU per frame relative to Netty (same run; lower is better)", "server CPU ns/frame ÷ Netty's",
+                    e -> e.serverCpuPerFrameNanos);
+            if (!latency.isEmpty()) latencyChart(docs.resolve("bench-echo-p99.png"), latency);
+        }
+        Path idle = results.resolve("idle-connections.json");
+        if (Files.exists(idle)) {
+            JsonObject json = JsonParser.parseString(Files.readString(idle)).getAsJsonObject();
+            md.append(idleTable(json)).append('\n');
+            idleChart(docs.resolve("bench-idle-memory.png"), json);
+        }
+        Path codec = results.resolve("codec.json");
+        if (Files.exists(codec)) {
+            JsonArray json = JsonParser.parseString(Files.readString(codec)).getAsJsonArray();
+            md.append(codecTables(json));
+            codecChart(docs.resolve("bench-codec.png"), json);
+        }
+        if (summary == null) summary = results.resolve("summary.md");
+        if (summary.toAbsolutePath().getParent() != null) Files.createDirectories(summary.toAbsolutePath().getParent());
+        Files.writeString(summary, md);
+        System.out.println("wrote " + summary + " and charts in " + docs);
+    }
+
+    // --- reading -----------------------------------------------------------------------------
+
+    static Map<Case, Map<String, Echo>> readEcho(Path dir) throws IOException {
+        Map<Case, Map<String, Echo>> byCase = new TreeMap<>();
+        if (!Files.isDirectory(dir)) return byCase;
+        List<Path> files;
+        try (Stream<Path> s = Files.list(dir)) {
+            files = s.filter(p -> p.toString().endsWith(".json")).sorted().toList();
+        }
+        for (Path file : files) {
+            for (JsonElement e : JsonParser.parseString(Files.readString(file)).getAsJsonArray()) {
+                JsonObject run = e.getAsJsonObject();
+                if (!run.get("benchmark").getAsString().endsWith("EchoRoundTripBenchmark.roundTrip")) continue;
+                JsonObject p = run.getAsJsonObject("params");
+                Case c = new Case(p.get("payload").getAsInt(), p.get("connections").getAsInt(), p.get("pipeline").getAsInt());
+                JsonObject primary = run.getAsJsonObject("primaryMetric");
+                double fps = primary.get("score").getAsDouble();
+                double err = primary.get("scoreError").isJsonPrimitive() && !primary.get("scoreError").getAsString().equals("NaN")
+                        ? primary.get("scoreError").getAsDouble() : Double.NaN;
+                JsonObject sec = run.getAsJsonObject("secondaryMetrics");
+                double server = sec.getAsJsonObject("serverCpuNanos").get("score").getAsDouble() / fps;
+                double client = sec.getAsJsonObject("clientCpuNanos").get("score").getAsDouble() / fps;
+                double other = sec.has("otherCpuNanos") ? sec.getAsJsonObject("otherCpuNanos").get("score").getAsDouble() / 1e9 : Double.NaN;
+                byCase.computeIfAbsent(c, k -> new LinkedHashMap<>()).put(p.get("impl").getAsString(), new Echo(fps, err, server, client, other));
+            }
+        }
+        return byCase;
+    }
+
+    static Map<Case, Map<String, Latency>> readLatency(Path file) throws IOException {
+        Map<Case, Map<String, Latency>> byCase = new TreeMap<>();
+        if (!Files.exists(file)) return byCase;
+        for (String line : Files.readAllLines(file)) {
+            if (line.isBlank()) continue;
+            JsonObject o = JsonParser.parseString(line).getAsJsonObject();
+            Case c = new Case(o.get("payload").getAsInt(), o.get("connections").getAsInt(), o.get("pipeline").getAsInt());
+            byCase.computeIfAbsent(c, k -> new LinkedHashMap<>()).put(o.get("impl").getAsString(),
+                    new Latency(o.get("p50_us").getAsDouble(), o.get("p99_us").getAsDouble(), o.get("p999_us").getAsDouble()));
+        }
+        return byCase;
+    }
+
+    // --- tables ------------------------------------------------------------------------------
+
+    static String targetTable(Map<Case, Map<String, Echo>> echo) {
+        StringBuilder s = new StringBuilder("### Target cases: frames/s as a ratio to Netty in the same run\n\n"
+                + "| case | blocking | async | platform | Netty frames/s | target (blocking, async) |\n| --- | --- | --- | --- | --- | --- |\n");
+        for (Target t : TARGETS) {
+            Map<String, Echo> m = echo.get(t.c);
+            if (m == null || !m.containsKey("netty")) {
+                s.append("| ").append(t.label).append(" | not run | | | | ").append(ratio(t.ratio)).append(" |\n");
+                continue;
+            }
+            double netty = m.get("netty").framesPerSecond;
+            s.append("| ").append(t.label);
+            for (String impl : LOOMFRAME) {
+                Echo e = m.get(impl);
+                String r = e == null ? "n/a" : ratio(e.framesPerSecond / netty);
+                if (e != null && !impl.equals("platform")) r += e.framesPerSecond / netty >= t.ratio ? " ✅" : " ❌";
+                s.append(" | ").append(r);
+            }
+            s.append(" | ").append(fmt(netty)).append(" | ≥ ").append(ratio(t.ratio)).append(" |\n");
+        }
+        return s.toString();
+    }
+
+    static String echoTable(Map<Case, Map<String, Echo>> echo, Map<Case, Map<String, Latency>> latency) {
+        StringBuilder s = new StringBuilder("### Every echo case\n\n"
+                + "Frames/s ratio to Netty; Netty's frames/s; server CPU per frame in µs (process CPU minus the client thread, "
+                + "÷ frames); client p99 latency in µs; CPU the rest of the machine used meanwhile, in cores (other processes "
+                + "competing for the 2 cores; above ~0.2 the case was disturbed). Order in each cell: blocking / async / platform / netty.\n\n"
+                + "| case | blocking | async | platform | Netty frames/s | server CPU µs/frame | p99 µs | other load (cores) |\n"
+                + "| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        for (var entry : echo.entrySet()) {
+            Map<String, Echo> m = entry.getValue();
+            Echo netty = m.get("netty");
+            s.append("| ").append(entry.getKey().label());
+            for (String impl : LOOMFRAME) {
+                Echo e = m.get(impl);
+                s.append(" | ").append(e == null || netty == null ? "n/a" : ratio(e.framesPerSecond / netty.framesPerSecond));
+            }
+            s.append(" | ").append(netty == null ? "n/a" : fmt(netty.framesPerSecond)).append(" | ");
+            List<String> cpu = new ArrayList<>();
+            List<String> p99 = new ArrayList<>();
+            List<String> other = new ArrayList<>();
+            Map<String, Latency> lat = latency.getOrDefault(entry.getKey(), Map.of());
+            for (String impl : ServerUnderTest.IMPLS) {
+                Echo e = m.get(impl);
+                cpu.add(e == null ? "–" : String.format(Locale.ROOT, "%.1f", e.serverCpuPerFrameNanos / 1000));
+                Latency l = lat.get(impl);
+                p99.add(l == null ? "–" : fmt(l.p99));
+                other.add(e == null || Double.isNaN(e.otherCores) ? "–" : String.format(Locale.ROOT, "%.2f", e.otherCores));
+            }
+            s.append(String.join(" / ", cpu)).append(" | ").append(String.join(" / ", p99))
+                    .append(" | ").append(String.join(" / ", other)).append(" |\n");
+        }
+        return s.toString();
+    }
+
+    static String idleTable(JsonObject json) {
+        StringBuilder s = new StringBuilder("### Idle connections\n\n" + json.get("note").getAsString() + "; " + json.get("java").getAsString() + ".\n\n"
+                + "| server | connections | resident KiB/conn | heap KiB/conn | off-heap KiB/conn | threads before → after | RSS before → after (MiB) |\n"
+                + "| --- | --- | --- | --- | --- | --- | --- |\n");
+        for (JsonElement e : json.getAsJsonArray("results")) {
+            JsonObject r = e.getAsJsonObject();
+            s.append(String.format(Locale.ROOT, "| %s | %d | %.2f | %.2f | %.2f | %d → %d | %d → %d |\n",
+                    r.get("server").getAsString(), r.get("connections").getAsInt(),
+                    r.get("resident_per_connection").getAsDouble() / 1024, r.get("heap_per_connection").getAsDouble() / 1024,
+                    r.get("offheap_per_connection").getAsDouble() / 1024,
+                    r.get("threads_before").getAsInt(), r.get("threads_after").getAsInt(),
+                    r.get("rss_before").getAsLong() >> 20, r.get("rss_after").getAsLong() >> 20));
+        }
+        return s.toString();
+    }
+
+    static String codecTables(JsonArray json) {
+        StringBuilder header = new StringBuilder("### Codec (ns per operation)\n\n| length field | encodeHeader | decodeHeader |\n| --- | --- | --- |\n");
+        Map<String, double[]> rows = new LinkedHashMap<>();
+        StringBuilder assembly = new StringBuilder("\n| assemble one frame | ns/frame | ns per read |\n| --- | --- | --- |\n");
+        for (JsonElement e : json) {
+            JsonObject run = e.getAsJsonObject();
+            String bench = run.get("benchmark").getAsString();
+            JsonObject p = run.getAsJsonObject("params");
+            double score = run.getAsJsonObject("primaryMetric").get("score").getAsDouble();
+            if (bench.endsWith(".assemble")) {
+                int frame = p.get("frame").getAsInt();
+                int chunk = p.get("chunk").getAsInt();
+                int reads = chunk == 0 ? 1 : (frame + 4 + chunk - 1) / chunk;
+                assembly.append(String.format(Locale.ROOT, "| %s payload in %s | %s | %.1f |\n", size(frame),
+                        chunk == 0 ? "one read" : reads + " reads of " + chunk + " B", fmt(score), score / reads));
+            } else {
+                String key = p.get("width").getAsString() + "-byte " + p.get("order").getAsString() + "-endian";
+                rows.computeIfAbsent(key, k -> new double[2])[bench.endsWith(".encodeHeader") ? 0 : 1] = score;
+            }
+        }
+        rows.forEach((k, v) -> header.append(String.format(Locale.ROOT, "| %s | %.1f | %.1f |\n", k, v[0], v[1])));
+        return header.append(assembly).toString();
+    }
+
+    // --- charts ------------------------------------------------------------------------------
+
+    interface Metric { double of(Echo e); }
+
+    static void ratioChart(Path file, Map<Case, Map<String, Echo>> echo, String title, String axis, Metric metric) throws IOException {
+        var data = new DefaultCategoryDataset();
+        for (var entry : echo.entrySet()) {
+            Echo netty = entry.getValue().get("netty");
+            if (netty == null) continue;
+            for (String impl : LOOMFRAME) {
+                Echo e = entry.getValue().get(impl);
+                if (e != null) data.addValue(metric.of(e) / metric.of(netty), impl, entry.getKey().label());
+            }
+        }
+        JFreeChart chart = horizontalBars(title, axis, data);
+        CategoryPlot plot = chart.getCategoryPlot();
+        logRatioAxis(plot, axis, data);
+        ValueMarker one = new ValueMarker(1.0, Color.BLACK, new BasicStroke(2f));
+        one.setLabel("Netty = 1");
+        one.setLabelAnchor(RectangleAnchor.TOP_RIGHT);
+        one.setLabelTextAnchor(TextAnchor.TOP_LEFT);
+        plot.addRangeMarker(one);
+        save(file, chart, 1200, 160 + 60 * data.getColumnCount());
+    }
+
+    static void latencyChart(Path file, Map<Case, Map<String, Latency>> latency) throws IOException {
+        var data = new DefaultCategoryDataset();
+        for (var entry : latency.entrySet()) {
+            Latency netty = entry.getValue().get("netty");
+            if (netty == null) continue;
+            for (String impl : LOOMFRAME) {
+                Latency l = entry.getValue().get(impl);
+                if (l != null) data.addValue(l.p99 / netty.p99, impl, entry.getKey().label());
+            }
+        }
+        JFreeChart chart = horizontalBars("p99 round-trip latency relative to Netty (same run; lower is better)",
+                "client-measured p99 ÷ Netty's p99", data);
+        logRatioAxis(chart.getCategoryPlot(), "client-measured p99 ÷ Netty's p99 (log scale)", data);
+        chart.getCategoryPlot().addRangeMarker(new ValueMarker(1.0, Color.BLACK, new BasicStroke(2f)));
+        save(file, chart, 1200, 160 + 60 * data.getColumnCount());
+    }
+
+    static void idleChart(Path file, JsonObject json) throws IOException {
+        var data = new DefaultCategoryDataset();
+        int n = 0;
+        for (JsonElement e : json.getAsJsonArray("results")) {
+            JsonObject r = e.getAsJsonObject();
+            String server = r.get("server").getAsString();
+            n = r.get("connections").getAsInt();
+            data.addValue(r.get("heap_per_connection").getAsDouble() / 1024, "heap", server);
+            data.addValue(r.get("offheap_per_connection").getAsDouble() / 1024, "off-heap (RSS growth)", server);
+        }
+        JFreeChart chart = ChartFactory.createStackedBarChart("Memory per idle connection (" + String.format(Locale.ROOT, "%,d", n)
+                + " connections, one 1 KiB echo each)", null, "KiB per connection", data, PlotOrientation.VERTICAL, true, false, false);
+        style(chart);
+        CategoryPlot plot = chart.getCategoryPlot();
+        for (double[] target : new double[][] {{2.0}, {3.5}}) {
+            ValueMarker m = new ValueMarker(target[0], Color.RED, new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
+            m.setLabel(target[0] == 2.0 ? "async target 2 KiB" : "blocking target 3.5 KiB");
+            m.setLabelAnchor(RectangleAnchor.TOP_RIGHT);
+            m.setLabelTextAnchor(TextAnchor.BOTTOM_RIGHT);
+            m.setLabelFont(new Font("SansSerif", Font.PLAIN, 13));
+            plot.addRangeMarker(m);
+        }
+        save(file, chart, 1000, 600);
+    }
+
+    static void codecChart(Path file, JsonArray json) throws IOException {
+        var data = new DefaultCategoryDataset();
+        for (JsonElement e : json) {
+            JsonObject run = e.getAsJsonObject();
+            String bench = run.get("benchmark").getAsString();
+            if (bench.endsWith(".assemble")) continue;
+            JsonObject p = run.getAsJsonObject("params");
+            String key = p.get("width").getAsString() + " B " + p.get("order").getAsString();
+            data.addValue(run.getAsJsonObject("primaryMetric").get("score").getAsDouble(),
+                    bench.substring(bench.lastIndexOf('.') + 1), key);
+        }
+        JFreeChart chart = ChartFactory.createBarChart("Length field encode / decode (ns per operation; lower is better)",
+                "width and byte order", "ns/op", data, PlotOrientation.VERTICAL, true, false, false);
+        style(chart);
+        save(file, chart, 1000, 550);
+    }
+
+    /**
+     * Ratios on a log axis, so that 0.5× and 2× lie as far from Netty's 1× and one outlier does not
+     * flatten every other bar; bars start at the axis's lower end.
+     */
+    static void logRatioAxis(CategoryPlot plot, String label, DefaultCategoryDataset data) {
+        double lo = 1, hi = 1;
+        for (int r = 0; r < data.getRowCount(); r++) {
+            for (int c = 0; c < data.getColumnCount(); c++) {
+                Number v = data.getValue(r, c);
+                if (v == null || v.doubleValue() <= 0) continue;
+                lo = Math.min(lo, v.doubleValue());
+                hi = Math.max(hi, v.doubleValue());
+            }
+        }
+        LogAxis axis = new LogAxis(label.contains("log scale") ? label : label + " (log scale)");
+        axis.setBase(10);
+        axis.setNumberFormatOverride(new DecimalFormat("0.##"));
+        axis.setTickLabelFont(new Font("SansSerif", Font.PLAIN, 12));
+        axis.setMinorTickMarksVisible(true);
+        axis.setRange(lo / 1.5, hi * 1.8);
+        plot.setRangeAxis(axis);
+        ((BarRenderer) plot.getRenderer()).setBase(lo / 1.5);
+    }
+
+    static JFreeChart horizontalBars(String title, String axis, DefaultCategoryDataset data) {
+        JFreeChart chart = ChartFactory.createBarChart(title, null, axis, data, PlotOrientation.HORIZONTAL, true, false, false);
+        style(chart);
+        BarRenderer r = (BarRenderer) chart.getCategoryPlot().getRenderer();
+        r.setDefaultItemLabelGenerator(new StandardCategoryItemLabelGenerator("{2}", new DecimalFormat("0.00")));
+        r.setDefaultItemLabelsVisible(true);
+        r.setDefaultItemLabelFont(new Font("SansSerif", Font.PLAIN, 11));
+        r.setItemMargin(0.05);
+        return chart;
+    }
+
+    static void style(JFreeChart chart) {
+        chart.setBackgroundPaint(Color.WHITE);
+        chart.getTitle().setFont(new Font("SansSerif", Font.BOLD, 17));
+        chart.addSubtitle(new TextTitle("loomframe vs Netty reference, JMH, loopback, client and server sharing "
+                + Runtime.getRuntime().availableProcessors() + " cores", new Font("SansSerif", Font.PLAIN, 12)));
+        CategoryPlot plot = chart.getCategoryPlot();
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        plot.getDomainAxis().setTickLabelFont(new Font("SansSerif", Font.PLAIN, 13));
+        plot.getRangeAxis().setTickLabelFont(new Font("SansSerif", Font.PLAIN, 12));
+        BarRenderer r = (BarRenderer) plot.getRenderer();
+        r.setBarPainter(new StandardBarPainter());
+        r.setShadowVisible(false);
+        for (int i = 0; i < COLORS.length; i++) r.setSeriesPaint(i, COLORS[i]);
+    }
+
+    static void save(Path file, JFreeChart chart, int width, int height) throws IOException {
+        ChartUtils.saveChartAsPNG(file.toFile(), chart, width, height);
+        System.out.println("wrote " + file);
+    }
+
+    // --- formatting --------------------------------------------------------------------------
+
+    static String size(int bytes) {
+        if (bytes >= 1 << 20 && bytes % (1 << 20) == 0) return (bytes >> 20) + " MiB";
+        if (bytes >= 1 << 10 && bytes % (1 << 10) == 0) return (bytes >> 10) + " KiB";
+        return bytes + " B";
+    }
+
+    static String ratio(double r) {
+        return String.format(Locale.ROOT, "%.2f×", r);
+    }
+
+    static String fmt(double v) {
+        if (v >= 100) return String.format(Locale.ROOT, "%,.0f", v);
+        return String.format(Locale.ROOT, "%.1f", v);
+    }
+}

@@ -56,6 +56,7 @@ final class AsyncConnection extends ServedConnection {
 
     private volatile boolean waitingForBudget;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final AtomicBoolean failedOnce = new AtomicBoolean();  // a budget grant and wake() may both fail us
 
     // tag::async-handlers[]
     // READING -> (decode every complete frame) -> WRITING -> READING ... -> CLOSING
@@ -199,6 +200,7 @@ final class AsyncConnection extends ServedConnection {
 
     // tag::async-failed[]
     private void failed(Throwable e) {
+        if (!failedOnce.compareAndSet(false, true) || closed.get()) return;  // count and log each connection once
         if (e instanceof FrameException fe) {                // the peer broke the protocol: say what, close
             server.stats().connectionFailed();
             log(Level.WARNING, fe.reason(), peer() + " closed: " + fe.getMessage(), null);

@@ -41,7 +41,7 @@ class DocSnippetsTest {
             while (m.find()) {
                 String expected = region(Path.of(m.group(1)), m.group(2));
                 assertEquals(expected, dedent(m.group(3)), doc + ": snippet " + m.group(1) + "#" + m.group(2)
-                        + " differs from the source; copy the region between its tag markers");
+                        + " differs from the source; run scripts/sync-snippets.py (or copy the region between its tag markers)");
                 checked++;
             }
         }

@@ -188,8 +188,10 @@ public final class FrameDecoder {
         // 16 MiB frame start growing while the last one is still being written.
         ByteBuffer payload = ByteBuffer.wrap(body, 0, bodyLength);
         completedBytes += body.length;
-        if (completedCount == completed.length) completed = java.util.Arrays.copyOf(completed, Math.max(4, 2 * completedCount));
-        completed[completedCount++] = body;
+        if (arrays != ArrayPool.NONE && completedCount < 64) {  // kept to give back (else left to the GC)
+            if (completedCount == completed.length) completed = java.util.Arrays.copyOf(completed, Math.max(4, 2 * completedCount));
+            completed[completedCount++] = body;
+        }
         body = null;
         bodyWindow = null;
         bodyLength = -1;

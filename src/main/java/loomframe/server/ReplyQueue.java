@@ -81,6 +81,11 @@ public final class ReplyQueue implements Replies {
         return first == count;
     }
 
+    /** For an idle-timeout message: {@code "; 4096 reply bytes unsent (peer not reading)"}, or "". */
+    public String describeUnsent() {
+        return isEmpty() ? "" : "; " + pendingBytes + " reply bytes unsent (peer not reading)";
+    }
+
     /** Reply bytes queued and not yet written. */
     public long pendingBytes() {
         return pendingBytes;

@@ -10,13 +10,27 @@ package loomframe.server;
  * or its failed completion (async) then closes it and logs the reason, in one place.
  */
 public abstract class ServedConnection {
+    private final java.net.SocketAddress remote;   // formatted only when a line is logged: idle connections stay small
+    private final ConnectionLog log;
     private volatile long deadline;
     private volatile String endedBy;
     private volatile boolean draining;
     private volatile boolean parkedBetweenFrames;
 
-    protected ServedConnection(long firstDeadline) {
+    protected ServedConnection(long firstDeadline, java.net.SocketAddress remote, ConnectionLog log) {
         this.deadline = firstDeadline;
+        this.remote = remote;
+        this.log = log;
+    }
+
+    /** {@code 127.0.0.1:51234}: who this connection serves, for log lines. */
+    protected final String peer() {
+        return ServerCore.describe(remote);
+    }
+
+    /** One log line about this connection, rate-limited per {@code kind}. */
+    protected final void log(System.Logger.Level level, String kind, String message, Throwable cause) {
+        log.log(level, kind, message, cause);
     }
 
     /** {@link System#nanoTime()} by which the current frame must be complete. */

@@ -15,7 +15,6 @@ import loomframe.server.BufferPool;
 import loomframe.server.FrameHandler;
 import loomframe.server.ReplyQueue;
 import loomframe.server.ServedConnection;
-import loomframe.server.ServerCore;
 
 /**
  * Serves one client with NIO.2 completion handlers: no thread is tied to the connection; each
@@ -48,7 +47,6 @@ final class AsyncConnection extends ServedConnection {
     private final FrameDecoder decoder;
     private final ReplyQueue out;
     private final BufferPool pool;
-    private final SocketAddress remote;      // formatted only when a line is logged: idle connections stay small
 
     private ByteBuffer reading;            // what the pending read fills
     private ByteBuffer batch;              // pooled; held until the replies that may view it are written
@@ -65,7 +63,7 @@ final class AsyncConnection extends ServedConnection {
     // end::async-handlers[]
 
     AsyncConnection(AsynchronousSocketChannel channel, AsyncServer server, SocketAddress remote) {
-        super(server.nextDeadline());
+        super(server.nextDeadline(), remote, server.log());
         this.channel = channel;
         this.server = server;
         this.handler = server.config().handler();
@@ -73,7 +71,6 @@ final class AsyncConnection extends ServedConnection {
         this.decoder = new FrameDecoder(server.config().format(), memory, server.arrays());
         this.out = new ReplyQueue(server.config().format());
         this.pool = server.pool();
-        this.remote = remote;
     }
 
     void start() {
@@ -207,7 +204,7 @@ final class AsyncConnection extends ServedConnection {
             writeOwedRepliesThenClose(fe.reason());
         } else if ("idle".equals(endedBy())) {                 // the sweeper closed us
             server.stats().connectionFailed();
-            var timeout = new IdleTimeoutException(server.config().idleTimeout(), decoder.progress() + unsent());
+            var timeout = new IdleTimeoutException(server.config().idleTimeout(), decoder.progress() + out.describeUnsent());
             log(Level.WARNING, timeout.reason(), peer() + " closed: " + timeout.getMessage(), null);
             close("idle", null);
         } else if (endedBy() != null) {                      // shutdown closed us
@@ -261,18 +258,6 @@ final class AsyncConnection extends ServedConnection {
         memory.close();
         batch = null;                                        // a read may still complete into it: leave it to the GC
         server.ended(this, reason);
-    }
-
-    private String peer() {
-        return ServerCore.describe(remote);
-    }
-
-    private String unsent() {
-        return out.isEmpty() ? "" : "; " + out.pendingBytes() + " reply bytes unsent (peer not reading)";
-    }
-
-    private void log(Level level, String kind, String message, Throwable cause) {
-        server.log().log(level, kind, message, cause);
     }
 
     // tag::async-end[]

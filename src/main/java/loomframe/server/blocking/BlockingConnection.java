@@ -31,11 +31,10 @@ final class BlockingConnection extends ServedConnection implements Runnable {
     private final BufferBudget.Account memory;
     private final FrameReader in;
     private final ReplyQueue out;
-    private final SocketAddress remote;      // formatted only when a line is logged: idle connections stay small
     private volatile Thread thread;
 
     BlockingConnection(SocketChannel channel, ServerCore server, SocketAddress remote) {
-        super(server.nextDeadline());
+        super(server.nextDeadline(), remote, server.log());
         this.channel = channel;
         this.server = server;
         this.handler = server.config().handler();
@@ -43,7 +42,6 @@ final class BlockingConnection extends ServedConnection implements Runnable {
         this.in = new FrameReader(channel, new FrameDecoder(server.config().format(), memory, server.arrays()),
                 server.pool(), server.budget(), this::awaitBudget);
         this.out = new ReplyQueue(server.config().format());
-        this.remote = remote;
     }
 
     // tag::blocking-connection[]
@@ -72,7 +70,7 @@ final class BlockingConnection extends ServedConnection implements Runnable {
         } catch (IOException e) {                            // closed by us (idle, shutdown) or by the peer
             reason = endedBy() != null ? endedBy() : "reset";
             if ("idle".equals(endedBy())) {
-                failed(new IdleTimeoutException(server.config().idleTimeout(), in.progress() + unsent()));
+                failed(new IdleTimeoutException(server.config().idleTimeout(), in.progress() + out.describeUnsent()));
             } else if (endedBy() == null) {
                 server.stats().connectionFailed();
                 log(Level.DEBUG, "reset", peer() + " gone: " + e, e);
@@ -117,18 +115,6 @@ final class BlockingConnection extends ServedConnection implements Runnable {
         } catch (IOException ignored) {
             // closing anyway
         }
-    }
-
-    private String peer() {
-        return ServerCore.describe(remote);
-    }
-
-    private String unsent() {
-        return out.isEmpty() ? "" : "; " + out.pendingBytes() + " reply bytes unsent (peer not reading)";
-    }
-
-    private void log(Level level, String kind, String message, Throwable cause) {
-        server.log().log(level, kind, message, cause);
     }
 
     /** Between frames: wait for the next one unless shutdown has begun. */

@@ -14,7 +14,6 @@ import loomframe.server.BufferBudget;
 import loomframe.server.FrameHandler;
 import loomframe.server.ReplyQueue;
 import loomframe.server.ServedConnection;
-import loomframe.server.ServerCore;
 
 /**
  * Serves one client from accept to close. Runs on its own thread — a virtual thread for
@@ -26,14 +25,14 @@ import loomframe.server.ServerCore;
  */
 final class BlockingConnection extends ServedConnection implements Runnable {
     private final SocketChannel channel;
-    private final ServerCore server;
+    private final BlockingServer server;
     private final FrameHandler handler;
     private final BufferBudget.Account memory;
     private final FrameReader in;
     private final ReplyQueue out;
     private volatile Thread thread;
 
-    BlockingConnection(SocketChannel channel, ServerCore server, SocketAddress remote) {
+    BlockingConnection(SocketChannel channel, BlockingServer server, SocketAddress remote) {
         super(server.nextDeadline(), remote, server.log());
         this.channel = channel;
         this.server = server;
@@ -85,7 +84,7 @@ final class BlockingConnection extends ServedConnection implements Runnable {
             in.release();
             out.clear();
             memory.close();
-            ((BlockingServer) server).ended(this, reason);
+            server.ended(this, reason);
         }
     }
     // end::blocking-connection[]

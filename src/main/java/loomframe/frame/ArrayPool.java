@@ -1,5 +1,7 @@
 package loomframe.frame;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -22,8 +24,7 @@ public final class ArrayPool {
     private final int maxPooled;
     private final long maxKept;
     private final AtomicLong kept = new AtomicLong();
-    @SuppressWarnings("unchecked")
-    private final ConcurrentLinkedQueue<byte[]>[] free = new ConcurrentLinkedQueue[32];
+    private final List<ConcurrentLinkedQueue<byte[]>> free = new ArrayList<>(32);   // one per power of two
 
     /**
      * @param maxPooled largest array size kept for reuse
@@ -32,13 +33,13 @@ public final class ArrayPool {
     public ArrayPool(int maxPooled, long maxKept) {
         this.maxPooled = maxPooled;
         this.maxKept = maxKept;
-        for (int i = 0; i < free.length; i++) free[i] = new ConcurrentLinkedQueue<>();
+        for (int i = 0; i < 32; i++) free.add(new ConcurrentLinkedQueue<>());
     }
 
     /** An array of exactly {@code size} bytes, reused when one is free. */
     public byte[] take(int size) {
         if (pooled(size)) {
-            byte[] a = free[slot(size)].poll();
+            byte[] a = free.get(slot(size)).poll();
             if (a != null) {
                 kept.addAndGet(-size);
                 return a;
@@ -55,7 +56,7 @@ public final class ArrayPool {
             kept.addAndGet(-size);
             return;
         }
-        free[slot(size)].offer(a);
+        free.get(slot(size)).offer(a);
     }
 
     private boolean pooled(int size) {

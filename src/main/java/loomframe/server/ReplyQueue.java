@@ -39,7 +39,6 @@ public final class ReplyQueue implements Replies {
     private byte[] headers = NO_HEADERS;
     private int headersUsed;
     private long pendingBytes;
-    private int windowLength;
 
     public ReplyQueue(FrameFormat format) {
         this.format = format;
@@ -122,8 +121,7 @@ public final class ReplyQueue implements Replies {
             }
             end++;
         }
-        windowLength = end - first;
-        return windowLength;
+        return end - first;
     }
 
     /** Records that a write took {@code n} bytes; forgets the buffers fully written. */

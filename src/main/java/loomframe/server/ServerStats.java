@@ -36,7 +36,6 @@ public final class ServerStats {
         open.decrementAndGet();
         closedByReason.computeIfAbsent(reason, r -> new LongAdder()).increment();
     }
-    public void framesReceived(int count, long bytes) { frames.add(count); bytesIn.add(bytes); }
     public void bytesReceived(long bytes) { bytesIn.add(bytes); }
     public void bytesSent(long bytes) { bytesOut.add(bytes); }
     public void frameReceived() { frames.increment(); }

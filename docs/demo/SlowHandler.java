@@ -3,6 +3,7 @@ import java.io.DataOutputStream;
 import java.net.Socket;
 import java.util.ArrayList;
 import java.util.List;
+import loomframe.Loomframe;
 import loomframe.server.FrameHandler;
 import loomframe.server.Impl;
 import loomframe.server.Server;
@@ -31,7 +32,7 @@ public class SlowHandler {
         };
         System.out.println("java " + Runtime.version() + ", " + Runtime.getRuntime().availableProcessors() + " cores");
         for (Impl impl : Impl.values()) {
-            try (Server server = Server.start(ServerConfig.builder().impl(impl).handler(slow).port(0).build())) {
+            try (Server server = Loomframe.start(ServerConfig.builder().impl(impl).handler(slow).port(0).build())) {
                 roundTrips(server.port(), 8);                // warm-up
                 long ms = roundTrips(server.port(), 8);
                 System.out.printf("%-8s 8 frames x 200 ms handler, last reply after %4d ms%n", impl.cliName(), ms);

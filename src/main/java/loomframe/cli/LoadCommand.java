@@ -7,7 +7,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import loomframe.client.LoadGenerator;
 import loomframe.client.LoadResult;
-import loomframe.frame.Durations;
+import loomframe.server.core.Durations;
 import loomframe.frame.FrameFormat;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

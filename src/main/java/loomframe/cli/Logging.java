@@ -75,15 +75,25 @@ final class Logging {
                     .append(TIME.format(LocalDateTime.now())).append(' ')
                     .append(levelName(r.getLevel())).append(' ')
                     .append(formatMessage(r));
-            Throwable t = r.getThrown();
+            Throwable t = thrown(r);
             if (t != null && stackTraces) {
                 var trace = new StringWriter();
                 t.printStackTrace(new PrintWriter(trace));
                 sb.append(System.lineSeparator()).append(trace.toString().stripTrailing());
-            } else if (t != null) {
-                sb.append(": ").append(t);
+            } else if (r.getThrown() != null) {
+                sb.append(": ").append(t);          // the server's own lines already name their cause
             }
             return sb.append(System.lineSeparator()).toString();
+        }
+
+        /** The record's cause: the server logs it as a parameter, after its {@code ConnectionLog.Fields}. */
+        static Throwable thrown(LogRecord r) {
+            if (r.getThrown() != null) return r.getThrown();
+            Object[] params = r.getParameters();
+            if (params != null) {
+                for (Object p : params) if (p instanceof Throwable t) return t;
+            }
+            return null;
         }
 
         private static String levelName(Level level) {

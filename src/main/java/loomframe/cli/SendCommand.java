@@ -14,7 +14,7 @@ import java.util.HexFormat;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import loomframe.client.FrameClient;
-import loomframe.frame.Durations;
+import loomframe.server.core.Durations;
 import loomframe.frame.FrameException;
 import loomframe.frame.FrameFormat;
 import picocli.CommandLine.ArgGroup;

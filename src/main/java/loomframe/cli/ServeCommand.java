@@ -8,10 +8,11 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
-import loomframe.frame.Durations;
+import loomframe.server.core.Durations;
 import loomframe.frame.FrameFormat;
 import loomframe.server.FrameHandler;
 import loomframe.server.Impl;
+import loomframe.Loomframe;
 import loomframe.server.Server;
 import loomframe.server.ServerConfig;
 import picocli.CommandLine.Command;
@@ -72,8 +73,8 @@ final class ServeCommand implements Callable<Integer> {
     int maxConnections;
 
     @Option(names = "--max-buffered", paramLabel = "SIZE", converter = SizeConverter.class,
-            description = "Bytes of partly received frames held across all connections; when spent, reading pauses "
-                    + "(default: a quarter of the heap).")
+            description = "Bytes held for frames across all connections; when spent, connections stop reading "
+                    + "(default: a quarter of the JVM's direct-memory limit, which is -Xmx unless -XX:MaxDirectMemorySize is set).")
     Long maxBuffered;
 
     @Option(names = "--shutdown-timeout", paramLabel = "D", defaultValue = "10s", converter = DurationConverter.class,
@@ -140,12 +141,14 @@ final class ServeCommand implements Callable<Integer> {
     private Server start(ServerConfig config) {
         String where = config.host() + ":" + config.port();
         try {
-            return Server.start(config);
+            return Loomframe.start(config);
         } catch (BindException e) {
             throw new CommandFailure("cannot listen on " + where + ": " + e.getMessage()
                     + " (another server there? choose another --port, or --port 0 for any free one)", e);
         } catch (IOException e) {
             throw new CommandFailure("cannot listen on " + where + ": " + e, e);
+        } catch (IllegalArgumentException e) {              // settings this JVM cannot honour (memory)
+            throw new ParameterException(spec.commandLine(), e.getMessage());
         }
     }
 

@@ -3,6 +3,7 @@ package loomframe.cli;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import loomframe.server.core.Sizes;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
@@ -40,9 +41,6 @@ public final class SizeConverter implements ITypeConverter<Long> {
 
     /** {@code 16MiB}, {@code 64KiB} when exact, else plain bytes: the inverse of {@link #parse}. */
     public static String format(long bytes) {
-        if (bytes >= 1L << 30 && bytes % (1L << 30) == 0) return (bytes >> 30) + "GiB";
-        if (bytes >= 1L << 20 && bytes % (1L << 20) == 0) return (bytes >> 20) + "MiB";
-        if (bytes >= 1L << 10 && bytes % (1L << 10) == 0) return (bytes >> 10) + "KiB";
-        return bytes + "B";
+        return Sizes.format(bytes);
     }
 }

@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import loomframe.frame.FrameDecoder;
 import loomframe.frame.FrameException;
 import loomframe.frame.FrameFormat;
 import loomframe.frame.TruncatedFrameException;
@@ -34,6 +35,7 @@ public final class FrameClient implements Closeable {
     private final OutputStream out;
     private final byte[] header;
     private final ByteBuffer headerOut;
+    private final FrameDecoder decoder;
 
     private FrameClient(Socket socket, FrameFormat format) throws IOException {
         this.socket = socket;
@@ -42,6 +44,7 @@ public final class FrameClient implements Closeable {
         this.out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
         this.header = new byte[format.headerLength()];
         this.headerOut = ByteBuffer.allocate(format.headerLength());
+        this.decoder = new FrameDecoder(format);
     }
 
     /**
@@ -99,29 +102,28 @@ public final class FrameClient implements Closeable {
      * @throws java.net.SocketTimeoutException if nothing arrived within the timeout
      */
     public byte[] receive() throws IOException {
-        int got = readUpTo(header, header.length);
-        if (got == 0) return null;
-        if (got < header.length) {
-            throw new TruncatedFrameException("length field after " + got + " of " + header.length + " bytes");
+        decoder.reset();
+        while (decoder.state() == FrameDecoder.State.HEADER) {          // the length field, however it is cut
+            int r = in.read(header, 0, format.headerLength() - decoder.headerFilled());
+            if (r < 0) {
+                decoder.endOfStream();                                  // throws if the field was cut short
+                return null;
+            }
+            decoder.takeHeader(ByteBuffer.wrap(header, 0, r));
         }
-        int length = format.decodeHeader(header);
-        byte[] payload = new byte[length];
-        int body = readUpTo(payload, length);
-        if (body < length) {
-            throw new TruncatedFrameException("body after " + body + " of " + length + " bytes");
+        byte[] payload = new byte[decoder.bodyLength()];
+        while (!decoder.takeBody(readSome(payload, decoder.bodyReceived()))) {
+            // the body, however it is cut
         }
         return payload;
     }
 
-    /** Reads until {@code n} bytes or end of stream; returns how many arrived. */
-    private int readUpTo(byte[] dst, int n) throws IOException {
-        int total = 0;
-        while (total < n) {
-            int r = in.read(dst, total, n - total);
-            if (r < 0) break;
-            total += r;
-        }
-        return total;
+    /** Reads what is there into {@code payload} from {@code at}; end of stream inside the body is an error. */
+    private int readSome(byte[] payload, int at) throws IOException {
+        if (at == payload.length) return 0;
+        int r = in.read(payload, at, payload.length - at);
+        if (r < 0) decoder.endOfStream();                               // throws: the body was cut short
+        return r;
     }
 
     /** Tells the server no more frames are coming (TCP FIN), keeping the read side open. */

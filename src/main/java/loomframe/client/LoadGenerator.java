@@ -18,6 +18,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import loomframe.frame.FrameDecoder;
 import loomframe.frame.FrameException;
 import loomframe.frame.FrameFormat;
 import org.HdrHistogram.Histogram;
@@ -333,7 +334,7 @@ public final class LoadGenerator {
         final int headerLength = o.format().headerLength();
         final int seqBytes = Math.min(SEQ_BYTES, o.payloadSize());
         final LongQueue sentAt = new LongQueue(); // send (closed) or due (open) time of each frame in flight
-        final byte[] replyHeader = new byte[headerLength];
+        final FrameDecoder replies = new FrameDecoder(o.format());
         final byte[] expectedSeq = new byte[SEQ_BYTES];
         Loop loop;
         SelectionKey key;
@@ -343,9 +344,6 @@ public final class LoadGenerator {
         long seqReceived;
         long dueIndex;          // open loop: how many frames this connection has been due so far
         long nextDue = Long.MAX_VALUE;
-        int headerGot;
-        boolean inBody;
-        int bodyGot;
         boolean writeInterest;
         boolean closed;
 
@@ -429,7 +427,7 @@ public final class LoadGenerator {
                 if (sentAt.isEmpty() && !loop.sending && frameOffset < 0) {
                     close();
                 } else {
-                    fail("the server closed the connection" + (inBody || headerGot > 0 ? " in the middle of a reply" : ""));
+                    fail("the server closed the connection" + (replies.inFrame() ? " in the middle of a reply (" + replies.progress() + ")" : ""));
                 }
                 return;
             }
@@ -444,38 +442,27 @@ public final class LoadGenerator {
         private boolean check(long now) {
             byte[] a = in.array();
             while (in.hasRemaining()) {
-                if (!inBody) {
-                    int n = Math.min(headerLength - headerGot, in.remaining());
-                    in.get(replyHeader, headerGot, n);
-                    headerGot += n;
-                    if (headerGot < headerLength) return true;
-                    headerGot = 0;
-                    int length;
+                if (replies.state() == FrameDecoder.State.HEADER) {
                     try {
-                        length = o.format().decodeHeader(replyHeader);
+                        if (!replies.takeHeader(in)) return true;       // the length field was cut: more comes
                     } catch (FrameException e) {
                         return corrupt("bad length field: " + e.getMessage());
                     }
                     if (sentAt.isEmpty()) return corrupt("a reply arrived for no frame in flight");
-                    if (length != o.payloadSize()) {
-                        return corrupt("reply announces " + length + " bytes, frame sent had " + o.payloadSize());
+                    if (replies.bodyLength() != o.payloadSize()) {
+                        return corrupt("reply announces " + replies.bodyLength() + " bytes, frame sent had " + o.payloadSize());
                     }
-                    inBody = true;
-                    bodyGot = 0;
                     putSeq(expectedSeq, 0, seqReceived, SEQ_BYTES);
                 }
-                int n = Math.min(o.payloadSize() - bodyGot, in.remaining());
+                int bodyGot = replies.bodyReceived();
+                int n = Math.min(replies.bodyNeeded(), in.remaining());
                 int at = mismatch(a, in.position(), bodyGot, n);
                 if (at >= 0) {
                     return corrupt("payload differs at byte " + (bodyGot + at) + " of " + o.payloadSize()
                             + (bodyGot + at < seqBytes ? " (sequence number: lost, repeated or reordered reply)" : ""));
                 }
                 in.position(in.position() + n);
-                bodyGot += n;
-                if (bodyGot == o.payloadSize()) {
-                    inBody = false;
-                    replied(now);
-                }
+                if (replies.takeBody(n)) replied(now);
             }
             return true;
         }

@@ -79,6 +79,17 @@ public record FrameFormat(int lengthBytes, ByteOrder order, boolean lengthInclud
      * @throws IllegalArgumentException if the payload is above {@code maxFrame} or does not fit the field
      */
     public void encodeHeader(int payloadLength, ByteBuffer dst) {
+        encodeHeader(payloadLength, dst, dst.position());
+        dst.position(dst.position() + lengthBytes);
+    }
+
+    /**
+     * Writes the length field for a payload of {@code payloadLength} bytes at {@code dst[index]},
+     * leaving the buffer's position alone.
+     *
+     * @throws IllegalArgumentException if the payload is above {@code maxFrame} or does not fit the field
+     */
+    public void encodeHeader(int payloadLength, ByteBuffer dst, int index) {
         if (payloadLength < 0 || payloadLength > maxFrame || payloadLength > largestEncodablePayload()) {
             throw new IllegalArgumentException("payload of " + payloadLength + " bytes does not fit "
                     + this + " (max frame " + Math.min(maxFrame, largestEncodablePayload()) + ")");
@@ -87,7 +98,7 @@ public record FrameFormat(int lengthBytes, ByteOrder order, boolean lengthInclud
         boolean little = order == ByteOrder.LITTLE_ENDIAN;
         for (int i = 0; i < lengthBytes; i++) {
             int shift = 8 * (little ? i : lengthBytes - 1 - i);
-            dst.put((byte) (value >>> shift));
+            dst.put(index + i, (byte) (value >>> shift));
         }
     }
 

@@ -22,7 +22,4 @@ public final class FrameTooLargeException extends FrameException {
     public long announced() { return announced; }
 
     public int maxFrame() { return maxFrame; }
-
-    @Override
-    public String reason() { return "too-large"; }
 }

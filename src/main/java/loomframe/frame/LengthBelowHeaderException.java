@@ -7,7 +7,4 @@ public final class LengthBelowHeaderException extends FrameException {
         super("announced length " + Long.toUnsignedString(rawLength) + " < header length " + format.lengthBytes()
                 + " (prefix " + prefixHex + ", " + format.describeLength() + ")");
     }
-
-    @Override
-    public String reason() { return "below-header"; }
 }

@@ -6,7 +6,4 @@ public final class TruncatedFrameException extends FrameException {
     public TruncatedFrameException(String progress) {
         super("end of stream in " + progress);
     }
-
-    @Override
-    public String reason() { return "truncated"; }
 }

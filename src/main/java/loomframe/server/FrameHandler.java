@@ -1,17 +1,26 @@
 package loomframe.server;
 
-import java.io.IOException;
-import java.nio.ByteBuffer;
+import java.util.Locale;
 
 /**
- * What a server does with each frame. One interface serves every implementation (blocking,
- * async, platform), so a handler written once runs on all of them.
+ * What a server does with each frame: the <em>blocking</em> form of a handler. One interface serves
+ * every implementation, so a handler written once runs on all of them.
  *
- * <p>A handler is called once per frame, in arrival order, on whatever thread serves the
- * connection; it must not block for long (in the async server it runs on a completion thread).
- * The payload is read-only for the handler: it may be a view of the server's read buffer, valid
- * until the replies of the current batch are written. Pass it straight to {@link Replies#reply}
- * to echo without a copy; copy it to keep it longer.
+ * <ul>
+ *   <li>{@code blocking} and {@code platform} call it on the connection's own thread, which may
+ *       block in it for as long as it likes (a virtual thread then parks and frees its carrier):
+ *       a database call, {@code Thread.sleep}, a blocking client.</li>
+ *   <li>{@code async} calls it on a completion thread of the channel group, where blocking stalls
+ *       every connection of that thread; so either it must not block, or the server offloads it
+ *       ({@link ServerConfig.Builder#handlerThreads(int)}), or it is written in the asynchronous
+ *       form, {@link AsyncFrameHandler}.</li>
+ * </ul>
+ *
+ * <p>A handler is called once per frame, in arrival order, one frame at a time per connection.
+ * The payload is valid until the handler is done with the frame and its replies are written (see
+ * {@link Payload}); pass it to {@link Replies#reply(Payload)} to echo it without a copy. An
+ * exception (or {@link Error}) thrown here closes this connection only, counted as
+ * {@code handler-error}.
  */
 @FunctionalInterface
 public interface FrameHandler {
@@ -19,10 +28,10 @@ public interface FrameHandler {
     /**
      * Handles one frame.
      *
-     * @param payload the frame's payload, position to limit; zero-length frames are valid
+     * @param payload the frame's payload; zero-length frames are valid
      * @param replies where to send zero or more reply frames, in order
      */
-    void handle(ByteBuffer payload, Replies replies) throws IOException;
+    void handle(Payload payload, Replies replies) throws Exception;
 
     /** Replies to each frame with an identical frame. */
     static FrameHandler echo() {
@@ -34,23 +43,28 @@ public interface FrameHandler {
         return Builtin.DISCARD;
     }
 
-    /** The built-in handlers, by their command-line names. */
+    /** The built-in handlers that need no settings, by their command-line names. */
     enum Builtin implements FrameHandler {
         ECHO {
             @Override
-            public void handle(ByteBuffer payload, Replies replies) {
+            public void handle(Payload payload, Replies replies) {
                 replies.reply(payload);
             }
         },
         DISCARD {
             @Override
-            public void handle(ByteBuffer payload, Replies replies) {
+            public void handle(Payload payload, Replies replies) {
             }
         };
 
         /** {@code echo} or {@code discard}. */
         public String cliName() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        @Override
+        public String toString() {
+            return cliName();
         }
     }
 }

@@ -1,17 +1,15 @@
 package loomframe.server;
 
-import java.io.IOException;
 import java.net.InetSocketAddress;
-import loomframe.server.async.AsyncServer;
-import loomframe.server.blocking.BlockingServer;
 
 /**
- * A running loomframe server. Start one with {@link #start(ServerConfig)}; it accepts connections
- * until {@link #close()}, which stops accepting at once, lets each connection finish the frame it
- * is in and flush its replies, and closes what is left after the shutdown timeout.
+ * A running loomframe server. Start one with {@code loomframe.Loomframe.start(config)}, which picks
+ * the implementation named by {@link ServerConfig#impl()}; it accepts connections until
+ * {@link #close()}, which stops accepting at once, lets each connection finish the frame it is in
+ * and flush its replies, and closes what is left after the shutdown timeout.
  *
  * <pre>{@code
- * try (Server server = Server.start(ServerConfig.builder().port(0).build())) {
+ * try (Server server = Loomframe.start(ServerConfig.builder().port(0).build())) {
  *     int port = server.port();
  *     ...
  * }
@@ -19,13 +17,14 @@ import loomframe.server.blocking.BlockingServer;
  */
 public interface Server extends AutoCloseable {
 
-    /** Binds and starts accepting; returns once connections can be made. */
-    static Server start(ServerConfig config) throws IOException {
-        return switch (config.impl()) {
-            case BLOCKING -> BlockingServer.onVirtualThreads(config);
-            case PLATFORM -> BlockingServer.onPlatformThreads(config);
-            case ASYNC -> AsyncServer.start(config);
-        };
+    /** Where a server is in its life. */
+    enum State {
+        /** Accepting and serving connections. */
+        SERVING,
+        /** {@link #close()} has begun: no longer accepting; connections finish their frames. */
+        DRAINING,
+        /** Every connection has ended. */
+        TERMINATED
     }
 
     ServerConfig config();
@@ -40,7 +39,10 @@ public interface Server extends AutoCloseable {
     /** Live counters. */
     ServerStats stats();
 
-    /** Graceful shutdown, bounded by the config's shutdown timeout. Idempotent. */
+    /** Serving, draining (shutdown has begun: a health check should fail) or terminated. */
+    State state();
+
+    /** Graceful shutdown, bounded by the config's shutdown timeout. Idempotent; safe from any thread. */
     @Override
     void close();
 

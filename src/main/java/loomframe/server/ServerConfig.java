@@ -1,5 +1,7 @@
 package loomframe.server;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.Objects;
 import loomframe.frame.FrameFormat;
@@ -16,9 +18,15 @@ import loomframe.frame.FrameFormat;
  * @param format          the wire format
  * @param idleTimeout     longest wait for one complete frame; {@link Duration#ZERO} turns it off
  * @param maxConnections  connections served at once; more are accepted and closed at once
- * @param maxBuffered     total bytes of partly received frames held across all connections
- * @param maxPendingReplies reply bytes owed to one client before the server stops reading from it
+ * @param maxBuffered     the buffer budget: bytes held for frames (arriving, or waiting for their
+ *                        replies to be written) across all connections before reading pauses;
+ *                        see {@link #memoryBound()}
+ * @param maxPendingReplies reply bytes owed to one client before the server stops taking its
+ *                        frames (and so reading from it) until they are written; every implementation
  * @param shutdownTimeout how long {@link Server#close()} lets connections finish their frames
+ * @param handlerThreads  {@link Impl#ASYNC} only: run a blocking {@link FrameHandler} on a pool of
+ *                        this many threads instead of on the channel group's; 0 runs it in place
+ *                        (an {@link AsyncFrameHandler} never needs it)
  */
 public record ServerConfig(
         String host,
@@ -30,7 +38,8 @@ public record ServerConfig(
         int maxConnections,
         long maxBuffered,
         int maxPendingReplies,
-        Duration shutdownTimeout) {
+        Duration shutdownTimeout,
+        int handlerThreads) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 7777;
@@ -52,14 +61,59 @@ public record ServerConfig(
         if (maxConnections < 1) throw new IllegalArgumentException("--max-connections must be at least 1, got " + maxConnections);
         if (maxBuffered < 1) throw new IllegalArgumentException("--max-buffered must be at least 1 byte, got " + maxBuffered);
         if (maxPendingReplies < 1) throw new IllegalArgumentException("max pending replies must be at least 1 byte, got " + maxPendingReplies);
+        if (handlerThreads < 0) throw new IllegalArgumentException("--handler-threads must not be negative, got " + handlerThreads);
+        if (handlerThreads > 0 && impl != Impl.ASYNC) {
+            throw new IllegalArgumentException("--handler-threads is for --impl async (the " + impl.cliName()
+                    + " server already runs each handler on its connection's own thread)");
+        }
     }
 
     /**
-     * The default for {@code --max-buffered}: a quarter of the maximum heap, so that partial
-     * frames can never take more than a share of memory whatever {@code -Xmx} is.
+     * The default for {@code --max-buffered}: a quarter of the direct memory this JVM may use
+     * ({@code -XX:MaxDirectMemorySize}, which is {@code -Xmx} unless set), where the servers keep
+     * frames; see {@link #memoryBound()} for everything that adds up to.
      */
     public static long defaultMaxBuffered() {
-        return Math.max(1024 * 1024, Runtime.getRuntime().maxMemory() / 4);
+        return Math.max(1024 * 1024, directMemoryLimit() / 4);
+    }
+
+    /**
+     * The direct memory this JVM may use: {@code -XX:MaxDirectMemorySize}, or, when that is not
+     * set, the maximum heap (the JDK's own default). A server checks at start that its
+     * {@link #memoryBound()} fits.
+     */
+    public static long directMemoryLimit() {
+        return DirectMemory.LIMIT;
+    }
+
+    private static final class DirectMemory {                 // read once, when first needed
+        static final long LIMIT = read();
+
+        private static long read() {
+            long heap = Runtime.getRuntime().maxMemory();
+            try {
+                var bean = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+                long set = Long.parseLong(bean.getVMOption("MaxDirectMemorySize").getValue());
+                return set > 0 ? set : heap;
+            } catch (RuntimeException | LinkageError e) {
+                return heap;                                   // not HotSpot: assume the JDK's default
+            }
+        }
+    }
+
+    /**
+     * The most memory the server keeps for frames at once, whatever its clients do: the budget,
+     * plus one frame in overdraft (so an honest frame of {@code --max-frame} can always finish),
+     * plus the small-frame reserve (so small frames are served while large ones wait). All of it
+     * is direct memory in pooled chunks.
+     */
+    public long memoryBound() {
+        return maxBuffered + format.maxFrame() + smallFrameReserve();
+    }
+
+    /** Bytes set aside so that frames of one chunk are never queued behind large ones: 1/16 of the budget. */
+    public long smallFrameReserve() {
+        return Math.max(64 * 1024, maxBuffered / 16);
     }
 
     public static Builder builder() {
@@ -69,7 +123,7 @@ public record ServerConfig(
     public Builder toBuilder() {
         return new Builder().host(host).port(port).impl(impl).handler(handler).format(format)
                 .idleTimeout(idleTimeout).maxConnections(maxConnections).maxBuffered(maxBuffered)
-                .maxPendingReplies(maxPendingReplies).shutdownTimeout(shutdownTimeout);
+                .maxPendingReplies(maxPendingReplies).shutdownTimeout(shutdownTimeout).handlerThreads(handlerThreads);
     }
 
     /** Whether frames have a deadline at all. */
@@ -88,6 +142,7 @@ public record ServerConfig(
         private long maxBuffered = defaultMaxBuffered();
         private int maxPendingReplies = DEFAULT_MAX_PENDING_REPLIES;
         private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
+        private int handlerThreads;
 
         private Builder() {}
 
@@ -101,10 +156,11 @@ public record ServerConfig(
         public Builder maxBuffered(long v) { maxBuffered = v; return this; }
         public Builder maxPendingReplies(int v) { maxPendingReplies = v; return this; }
         public Builder shutdownTimeout(Duration v) { shutdownTimeout = v; return this; }
+        public Builder handlerThreads(int v) { handlerThreads = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(host, port, impl, handler, format, idleTimeout, maxConnections,
-                    maxBuffered, maxPendingReplies, shutdownTimeout);
+                    maxBuffered, maxPendingReplies, shutdownTimeout, handlerThreads);
         }
     }
 }

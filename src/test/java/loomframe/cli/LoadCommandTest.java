@@ -7,6 +7,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import loomframe.Loomframe;
 import loomframe.client.StandInServer;
 import loomframe.frame.FrameFormat;
 import loomframe.server.Impl;
@@ -20,7 +21,7 @@ class LoadCommandTest {
 
     @Test
     void printsThroughputPercentilesErrorsAndModel() throws Exception {
-        try (Server server = Server.start(ServerConfig.builder().impl(Impl.ASYNC).port(0).build())) {
+        try (Server server = Loomframe.start(ServerConfig.builder().impl(Impl.ASYNC).port(0).build())) {
             CliRun run = CliRun.of("load", "--port", "" + server.port(), "--connections", "2", "--size", "128",
                     "--pipeline", "4", "--duration", "1s", "--warmup", "200ms");
             assertEquals(0, run.code(), run.toString());
@@ -34,7 +35,7 @@ class LoadCommandTest {
 
     @Test
     void jsonHoldsTheFields() throws Exception {
-        try (Server server = Server.start(ServerConfig.builder().port(0).build())) {
+        try (Server server = Loomframe.start(ServerConfig.builder().port(0).build())) {
             CliRun run = CliRun.of("load", "--port", "" + server.port(), "--connections", "2", "--size", "64",
                     "--duration", "1s", "--warmup", "0", "--rate", "400", "--json");
             assertEquals(0, run.code(), run.toString());

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import loomframe.Loomframe;
 import loomframe.client.StandInServer;
 import loomframe.frame.FrameFormat;
 import loomframe.server.FrameHandler;
@@ -28,7 +29,7 @@ class SendCommandTest {
     @ParameterizedTest
     @EnumSource(Impl.class)
     void verifiesEchoesFromEachServerAndExits0(Impl impl) throws Exception {
-        try (Server server = Server.start(ServerConfig.builder().impl(impl).port(0).build())) {
+        try (Server server = Loomframe.start(ServerConfig.builder().impl(impl).port(0).build())) {
             CliRun run = CliRun.of("send", "--port", "" + server.port(), "--message", "hello", "--count", "3");
             assertEquals(0, run.code(), run.toString());
             assertTrue(run.out().contains("sent 3 frames of 5 bytes"), run.out());
@@ -40,7 +41,7 @@ class SendCommandTest {
     void sendsRandomBytesAndFilesInAnyFormat(@TempDir Path dir) throws Exception {
         var format = FrameFormat.DEFAULT.withLengthBytes(8).withLengthIncludesHeader(true);
         Path file = Files.write(dir.resolve("payload.bin"), new byte[] {0, 1, 2, (byte) 0xFF});
-        try (Server server = Server.start(ServerConfig.builder().port(0).format(format).build())) {
+        try (Server server = Loomframe.start(ServerConfig.builder().port(0).format(format).build())) {
             String port = "" + server.port();
             CliRun random = CliRun.of("send", "--port", port, "--size", "64KiB", "--length-bytes", "8", "--length-includes-header");
             assertEquals(0, random.code(), random.toString());
@@ -81,7 +82,7 @@ class SendCommandTest {
 
     @Test
     void silentServerTimesOutAndExits1() throws Exception {
-        try (Server server = Server.start(ServerConfig.builder().port(0).handler(FrameHandler.discard()).build())) {
+        try (Server server = Loomframe.start(ServerConfig.builder().port(0).handler(FrameHandler.discard()).build())) {
             CliRun run = CliRun.of("send", "--port", "" + server.port(), "--message", "hello", "--timeout", "300ms");
             assertEquals(1, run.code(), run.toString());
             assertTrue(run.err().contains("no reply 1 of 1 within 300ms (--timeout)"), run.err());
@@ -101,7 +102,7 @@ class SendCommandTest {
 
     @Test
     void noReplyToADiscardServerExits0() throws Exception {
-        try (Server server = Server.start(ServerConfig.builder().port(0).handler(FrameHandler.discard()).build())) {
+        try (Server server = Loomframe.start(ServerConfig.builder().port(0).handler(FrameHandler.discard()).build())) {
             CliRun run = CliRun.of("send", "--port", "" + server.port(), "--no-reply", "--size", "1KiB", "--count", "50");
             assertEquals(0, run.code(), run.toString());
             assertTrue(run.out().contains("sent 50 frames of 1024 bytes"), run.out());

@@ -10,6 +10,7 @@ import java.net.ServerSocket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteOrder;
 import java.time.Duration;
+import loomframe.Loomframe;
 import loomframe.frame.FrameFormat;
 import loomframe.frame.TruncatedFrameException;
 import loomframe.server.Impl;
@@ -27,7 +28,7 @@ class FrameClientTest {
     @EnumSource(Impl.class)
     void echoesFramesOfEverySizeThroughEachServer(Impl impl) throws Exception {
         var format = FrameFormat.DEFAULT.withLengthBytes(2).withOrder(ByteOrder.LITTLE_ENDIAN).withMaxFrame(60_000);
-        try (Server server = Server.start(ServerConfig.builder().impl(impl).port(0).format(format).build());
+        try (Server server = Loomframe.start(ServerConfig.builder().impl(impl).port(0).format(format).build());
              var client = FrameClient.connect("127.0.0.1", server.port(), format, Duration.ofSeconds(10))) {
             for (byte[] payload : new byte[][] {new byte[0], "hello".getBytes(), new byte[60_000]}) {
                 client.send(payload);

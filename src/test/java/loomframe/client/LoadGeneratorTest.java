@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
+import loomframe.Loomframe;
 import loomframe.frame.FrameFormat;
 import loomframe.server.Impl;
 import loomframe.server.Server;
@@ -30,7 +31,7 @@ class LoadGeneratorTest {
     @ParameterizedTest
     @EnumSource(Impl.class)
     void verifiesEveryEchoFromEachServer(Impl impl) throws Exception {
-        try (Server server = Server.start(ServerConfig.builder().impl(impl).port(0).build())) {
+        try (Server server = Loomframe.start(ServerConfig.builder().impl(impl).port(0).build())) {
             LoadResult r = LoadGenerator.run(options(server.port(), 3, 100, 4, 0), null);
             assertTrue(r.ok(), r.errorMessages().toString());
             assertTrue(r.frames() > 0);
@@ -42,7 +43,7 @@ class LoadGeneratorTest {
     @ParameterizedTest(name = "size {0}, pipeline {1}")
     @CsvSource({"0, 3", "1, 1", "7, 2", "200000, 3"})  // no room for a sequence number; frames bigger than the client's buffers
     void handlesTinyAndLargeFrames(int size, int pipeline) throws Exception {
-        try (Server server = Server.start(ServerConfig.builder().impl(Impl.ASYNC).port(0).build())) {
+        try (Server server = Loomframe.start(ServerConfig.builder().impl(Impl.ASYNC).port(0).build())) {
             LoadResult r = LoadGenerator.run(options(server.port(), 2, size, pipeline, 0), null);
             assertTrue(r.ok(), r.errorMessages().toString());
             assertTrue(r.frames() > 0);
@@ -51,7 +52,7 @@ class LoadGeneratorTest {
 
     @Test
     void openLoopSendsAtTheAskedRateAndChargesFromDueTime() throws Exception {
-        try (Server server = Server.start(ServerConfig.builder().port(0).build())) {
+        try (Server server = Loomframe.start(ServerConfig.builder().port(0).build())) {
             var o = new LoadGenerator.Options("127.0.0.1", server.port(), FrameFormat.DEFAULT, 2, 32, 1,
                     Duration.ofSeconds(1), Duration.ofMillis(200), 500, 1, Duration.ofSeconds(5));
             LoadResult r = LoadGenerator.run(o, null);

@@ -13,8 +13,10 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import loomframe.Loomframe;
 import loomframe.TestWire;
 import loomframe.frame.FrameFormat;
+import loomframe.server.CloseReason;
 import loomframe.server.Impl;
 import loomframe.server.Server;
 import loomframe.server.ServerConfig;
@@ -134,7 +136,7 @@ class AncestorFlawsTest {
                 peer.write(bad);
                 assertTrue(peer.closedByServer(), "the connection is closed");
             }
-            awaitTrue(() -> server.stats().closedByReason().getOrDefault("too-large", 0L) == 1, server.stats().toString());
+            awaitTrue(() -> server.stats().closed(CloseReason.TOO_LARGE) == 1, server.stats().toString());
         }
     }
 
@@ -190,7 +192,7 @@ class AncestorFlawsTest {
     // --- helpers ----------------------------------------------------------------------------------
 
     private static Server start(Impl impl, FrameFormat format) throws Exception {
-        return Server.start(ServerConfig.builder().impl(impl).port(0).format(format).build());
+        return Loomframe.start(ServerConfig.builder().impl(impl).port(0).format(format).build());
     }
 
     private static byte[] concat(byte[] a, byte[] b) {

@@ -2,6 +2,7 @@ package loomframe.docs;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import loomframe.Loomframe;
 import loomframe.server.FrameHandler;
 import loomframe.server.Impl;
 import loomframe.server.Server;
@@ -13,11 +14,10 @@ final class EmbeddingExample {
     static Server startUpperCaseServer() throws Exception {
         // tag::embedding[]
         FrameHandler upperCase = (payload, replies) -> {      // called once per frame, in order
-            byte[] text = new byte[payload.remaining()];
-            payload.get(text);
-            replies.reply(new String(text, UTF_8).toUpperCase().getBytes(UTF_8));
+            String text = payload.toString(UTF_8);
+            replies.reply(text.toUpperCase().getBytes(UTF_8));
         };
-        Server server = Server.start(ServerConfig.builder()
+        Server server = Loomframe.start(ServerConfig.builder()
                 .impl(Impl.BLOCKING)                          // or Impl.ASYNC, Impl.PLATFORM
                 .handler(upperCase)
                 .port(0)                                      // any free port

@@ -3,6 +3,7 @@ package loomframe.server;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import loomframe.Loomframe;
 
 /**
  * A server in its own JVM, for tests that need a small heap or a real signal. Arguments are
@@ -28,7 +29,7 @@ public final class ChildServer {
         if (opts.containsKey("max-buffered")) builder.maxBuffered(Long.parseLong(opts.get("max-buffered")));
         if (opts.containsKey("idle-timeout-ms")) builder.idleTimeout(Duration.ofMillis(Long.parseLong(opts.get("idle-timeout-ms"))));
         if (opts.containsKey("shutdown-timeout-ms")) builder.shutdownTimeout(Duration.ofMillis(Long.parseLong(opts.get("shutdown-timeout-ms"))));
-        Server server = Server.start(builder.build());
+        Server server = Loomframe.start(builder.build());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
             synchronized (ChildServer.class) {             // the final line is the last line

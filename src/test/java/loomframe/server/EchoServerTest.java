@@ -11,9 +11,10 @@ import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import loomframe.Loomframe;
 import loomframe.TestWire;
-import loomframe.frame.FrameDecoder;
 import loomframe.frame.FrameFormat;
+import loomframe.server.core.ChunkPool;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -23,7 +24,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 class EchoServerTest {
 
     static Server start(Impl impl, FrameFormat format) throws Exception {
-        return Server.start(ServerConfig.builder().impl(impl).port(0).format(format).build());
+        return Loomframe.start(ServerConfig.builder().impl(impl).port(0).format(format).build());
     }
 
     static void assertEchoes(TestWire wire, List<byte[]> frames, String context) throws Exception {
@@ -162,10 +163,10 @@ class EchoServerTest {
     @EnumSource(Impl.class)
     void runsACustomHandlerThatRepliesWithSeveralFrames(Impl impl) throws Exception {
         FrameHandler twice = (payload, replies) -> {
-            replies.reply(payload.duplicate());
-            replies.reply(new byte[] {(byte) payload.remaining()});
+            replies.reply(payload);
+            replies.reply(new byte[] {(byte) payload.size()});
         };
-        try (Server server = Server.start(ServerConfig.builder().impl(impl).port(0).handler(twice).build());
+        try (Server server = Loomframe.start(ServerConfig.builder().impl(impl).port(0).handler(twice).build());
              var client = new TestWire(server.port(), FrameFormat.DEFAULT)) {
             client.write(TestWire.encodeAll(FrameFormat.DEFAULT, List.of("ab".getBytes(), "cde".getBytes())));
             assertEchoes(client, List.of("ab".getBytes(), new byte[] {2}, "cde".getBytes(), new byte[] {3}), "two replies per frame");
@@ -175,7 +176,7 @@ class EchoServerTest {
     @ParameterizedTest
     @EnumSource(Impl.class)
     void discardsFramesWithoutReplying(Impl impl) throws Exception {
-        try (Server server = Server.start(ServerConfig.builder().impl(impl).port(0).handler(FrameHandler.discard()).build());
+        try (Server server = Loomframe.start(ServerConfig.builder().impl(impl).port(0).handler(FrameHandler.discard()).build());
              var client = new TestWire(server.port(), FrameFormat.DEFAULT)) {
             client.write(TestWire.encodeAll(FrameFormat.DEFAULT, List.of("x".getBytes(), new byte[1000])));
             client.socket.shutdownOutput();
@@ -184,7 +185,7 @@ class EchoServerTest {
         }
     }
 
-    /** Sizes that matter to the servers: around the first body chunk and the batch buffer. */
-    private static final int[] INTERESTING = {0, 1, 63, 64, 65, 255, FrameDecoder.FIRST_BODY_CHUNK,
-            FrameDecoder.FIRST_BODY_CHUNK + 1, BufferPool.BATCH_SIZE - 4, BufferPool.BATCH_SIZE, BufferPool.BATCH_SIZE + 5};
+    /** Sizes that matter to the servers: a frame filling one chunk with its header, just over it, several chunks. */
+    private static final int[] INTERESTING = {0, 1, 63, 64, 65, 255, ChunkPool.CHUNK_SIZE - 5, ChunkPool.CHUNK_SIZE - 4,
+            ChunkPool.CHUNK_SIZE - 3, ChunkPool.CHUNK_SIZE, ChunkPool.CHUNK_SIZE + 1, 2 * ChunkPool.CHUNK_SIZE, 65_536 + 5};
 }

@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import loomframe.Loomframe;
 import loomframe.TestWire;
 import loomframe.frame.FrameFormat;
 import org.junit.jupiter.api.Timeout;
@@ -41,7 +42,7 @@ class HostileClientsTest {
     @EnumSource(Impl.class)
     void closesTricklingClientAtDeadlineWhileGoodClientIsServed(Impl impl) throws Exception {
         try (LogCapture log = new LogCapture();
-             Server server = Server.start(config(impl).idleTimeout(Duration.ofMillis(500)).build());
+             Server server = Loomframe.start(config(impl).idleTimeout(Duration.ofMillis(500)).build());
              GoodClient good = new GoodClient(server.port(), 2000);
              TestWire trickler = new TestWire(server.port(), FORMAT)) {
             trickler.write(TestWire.rawHeader(4, ByteOrder.BIG_ENDIAN, 1024));
@@ -58,7 +59,7 @@ class HostileClientsTest {
             assertTrue(sent < 1024, "trickler sent its whole frame without being closed");
             assertTrue(good.echoesMore(20), "good client stopped being served");
             assertTrue(good.echoed.get() > echoedBefore);
-            awaitCondition("idle close counted", () -> server.stats().closedByReason().getOrDefault("idle", 0L) == 1);
+            awaitCondition("idle close counted", () -> server.stats().closed(CloseReason.IDLE) == 1);
 
             List<LogCapture.Line> lines = log.containing("no complete frame within 500ms (--idle-timeout)");
             assertEquals(1, lines.size(), () -> "one line for the trickler: " + log.lines);
@@ -75,12 +76,12 @@ class HostileClientsTest {
     @EnumSource(Impl.class)
     void closesConnectionIdleBetweenFramesAtDeadline(Impl impl) throws Exception {
         try (LogCapture log = new LogCapture();
-             Server server = Server.start(config(impl).idleTimeout(Duration.ofMillis(300)).build());
+             Server server = Loomframe.start(config(impl).idleTimeout(Duration.ofMillis(300)).build());
              TestWire idler = new TestWire(server.port(), FORMAT)) {
             idler.write(FORMAT.encode("one".getBytes()));
             assertArrayEquals("one".getBytes(), idler.readFrame());
             assertTrue(idler.closedByServer(), "idle connection left open");
-            awaitCondition("idle close counted", () -> server.stats().closedByReason().getOrDefault("idle", 0L) == 1);
+            awaitCondition("idle close counted", () -> server.stats().closed(CloseReason.IDLE) == 1);
             assertEquals(1, log.containing("no complete frame within 300ms (--idle-timeout); between frames").size(),
                     () -> String.valueOf(log.lines));
         }
@@ -91,7 +92,7 @@ class HostileClientsTest {
     void refusesConnectionsOverMaxConnectionsAndKeepsServingTheOthers(Impl impl) throws Exception {
         int limit = 4, extra = 12;
         try (LogCapture log = new LogCapture();
-             Server server = Server.start(config(impl).maxConnections(limit).build())) {
+             Server server = Loomframe.start(config(impl).maxConnections(limit).build())) {
             List<TestWire> admitted = new ArrayList<>();
             try {
                 for (int i = 0; i < limit; i++) {
@@ -134,7 +135,7 @@ class HostileClientsTest {
     void pausesAClientThatDoesNotReadItsReplies(Impl impl) throws Exception {
         int payloadSize = 16 * 1024;
         long target = 256L * 1024 * 1024;                    // far more than any bound; reached only if unbounded
-        try (Server server = Server.start(config(impl).build());
+        try (Server server = Loomframe.start(config(impl).build());
              Socket socket = new Socket()) {
             socket.setReceiveBufferSize(64 * 1024);
             socket.connect(new InetSocketAddress("127.0.0.1", server.port()));
@@ -190,20 +191,20 @@ class HostileClientsTest {
     void rateLimitsIdenticalWarningsAndCountsTheRest(Impl impl) throws Exception {
         int bad = 40;
         try (LogCapture log = new LogCapture();
-             Server server = Server.start(config(impl).build())) {
+             Server server = Loomframe.start(config(impl).build())) {
             for (int i = 0; i < bad; i++) {
                 try (TestWire w = new TestWire(server.port(), FORMAT)) {
                     w.write(new byte[] {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF});
                     assertTrue(w.closedByServer());
                 }
             }
-            awaitCondition("all refused", () -> server.stats().closedByReason().getOrDefault("too-large", 0L) == bad);
+            awaitCondition("all refused", () -> server.stats().closed(CloseReason.TOO_LARGE) == bad);
             Thread.sleep(1100);                              // the next second: the next line reports the count
             try (TestWire w = new TestWire(server.port(), FORMAT)) {
                 w.write(new byte[] {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF});
                 assertTrue(w.closedByServer());
             }
-            awaitCondition("last refused", () -> server.stats().closedByReason().getOrDefault("too-large", 0L) == bad + 1);
+            awaitCondition("last refused", () -> server.stats().closed(CloseReason.TOO_LARGE) == bad + 1);
 
             List<LogCapture.Line> lines = log.containing("announced length 4294967295 > --max-frame 16777216");
             assertTrue(lines.size() < bad, "warnings not rate-limited: " + lines.size() + " lines");

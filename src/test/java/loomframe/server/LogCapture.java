@@ -23,10 +23,13 @@ final class LogCapture extends Handler implements AutoCloseable {
     @Override
     public void publish(LogRecord r) {
         String message = r.getMessage();
-        if (r.getParameters() != null && r.getParameters().length > 0) {
+        boolean placeholders = message != null && message.matches("(?s).*\\{\\d.*");
+        if (placeholders && r.getParameters() != null) {           // as java.util.logging's own formatters do
             message = java.text.MessageFormat.format(message, r.getParameters());
         }
-        lines.add(new Line(r.getLevel(), message, r.getThrown() != null));
+        boolean stackTrace = r.getThrown() != null
+                || (r.getParameters() != null && java.util.Arrays.stream(r.getParameters()).anyMatch(p -> p instanceof Throwable));
+        lines.add(new Line(r.getLevel(), message, stackTrace));
     }
 
     List<Line> containing(String text) {

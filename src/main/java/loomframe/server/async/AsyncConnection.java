@@ -1,177 +1,231 @@
 package loomframe.server.async;
 
 import java.io.IOException;
-import java.lang.System.Logger.Level;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.AsynchronousSocketChannel;
 import java.nio.channels.CompletionHandler;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import loomframe.frame.FrameDecoder;
-import loomframe.frame.FrameException;
-import loomframe.frame.IdleTimeoutException;
-import loomframe.server.BufferBudget;
-import loomframe.server.BufferPool;
+import java.util.concurrent.atomic.AtomicReference;
+import loomframe.server.AsyncFrameHandler;
+import loomframe.server.CloseReason;
 import loomframe.server.FrameHandler;
-import loomframe.server.ReplyQueue;
-import loomframe.server.ServedConnection;
+import loomframe.server.Payload;
+import loomframe.server.core.HandlerFailure;
+import loomframe.server.core.ServedConnection;
 
 /**
  * Serves one client with NIO.2 completion handlers: no thread is tied to the connection; each
- * step runs on a pool thread when the kernel completes the previous one.
+ * step is started, and the next one runs on a channel-group thread when the kernel (or the budget,
+ * or the handler) completes it.
  *
  * <pre>
- *   READING --bytesRead--> (decode every complete frame, call the handler) --replies?--> WRITING
- *      ^                                                        | none                    |
- *      +--------------------------------------------------------+<----repliesWritten------+
- *   any step --error, end of stream, idle deadline, shutdown--> CLOSING
+ *   step(): FRAME -&gt; handle it, ask again       (an asynchronous handler: return; its stage resumes us)
+ *           WRITE -&gt; writeReplies()  ... repliesWritten -&gt; step()
+ *           READ  -&gt; readMore()      ... bytesRead      -&gt; step()
+ *           AWAIT_BUDGET -&gt; awaitBudget() ... budgetGranted -&gt; step()
+ *           END   -&gt; close(reason)
+ *   any step --error, end of stream, idle deadline, shutdown--&gt; failed -&gt; close
  * </pre>
  *
- * <p>At most one operation is outstanding — a read or a write, never both — so the steps never
- * overlap and need no lock, and a client that does not read its replies stops being read from:
- * the replies it is owed are bounded by one batch.
- *
- * <p>Like the blocking {@code FrameReader}, it chooses what to read into each time: after a read
- * that filled its buffer (more is probably waiting) a pooled 64 KiB batch buffer; inside a frame's
- * body the decoder's body buffer; between frames the decoder's length field itself, so an idle
- * connection's pending read holds no read buffer at all.
+ * <p>At most one thing is outstanding — a read, a write, a budget wait or a handler, never two —
+ * so the steps never overlap and need no lock, and a client that does not read its replies stops
+ * being read from.
  */
 final class AsyncConnection extends ServedConnection {
-    /** Most bytes one read may put into a body buffer: bounds the JDK's temporary native copy. */
-    private static final int BODY_READ_CHUNK = 256 * 1024;
+    private static final ByteBuffer[] NOTHING = {ByteBuffer.allocateDirect(0)};
 
     private final AsynchronousSocketChannel channel;
     private final AsyncServer server;
     private final FrameHandler handler;
-    private final BufferBudget.Account memory;
-    private final FrameDecoder decoder;
-    private final ReplyQueue out;
-    private final BufferPool pool;
-
-    private ByteBuffer reading;            // what the pending read fills
-    private ByteBuffer batch;              // pooled; held until the replies that may view it are written
-    private boolean lastReadFilled;        // the last read filled its buffer: more is probably waiting
-
+    private final AsyncFrameHandler asyncHandler;          // the handler's asynchronous form, if it has one
+    private final ExecutorService handlerPool;             // where a blocking handler is offloaded, or null
+    private final AtomicReference<CloseReason> closedWith = new AtomicReference<>();   // set once: closing
+    private final AtomicBoolean released = new AtomicBoolean();
+    private final AtomicBoolean failing = new AtomicBoolean();    // a completion and wake() may both report a failure
+    private final AtomicBoolean handlerPending = new AtomicBoolean();
     private volatile boolean waitingForBudget;
-    private final AtomicBoolean closed = new AtomicBoolean();
-    private final AtomicBoolean failedOnce = new AtomicBoolean();  // a budget grant and wake() may both fail us
+    private long backpressureSince;
+    private long backpressureBytes;
 
     // tag::async-handlers[]
-    // READING -> (decode every complete frame) -> WRITING -> READING ... -> CLOSING
-    private final CompletionHandler<Integer, Void> onBytesRead = handler(this::bytesRead);
+    // One handler object per kind of completion, made once: READ -> bytesRead, WRITE -> repliesWritten.
+    private final CompletionHandler<Long, Void> onBytesRead = handler(this::bytesRead);
     private final CompletionHandler<Long, Void> onRepliesWritten = handler(this::repliesWritten);
+    private final CompletionHandler<Long, CloseReason> onOwedRepliesWritten = new OwedReplies();
     // end::async-handlers[]
 
     AsyncConnection(AsynchronousSocketChannel channel, AsyncServer server, SocketAddress remote) {
-        super(server.nextDeadline(), remote, server.log());
+        super(server, remote);
         this.channel = channel;
         this.server = server;
-        this.handler = server.config().handler();
-        this.memory = server.budget().open();
-        this.decoder = new FrameDecoder(server.config().format(), memory, server.arrays());
-        this.out = new ReplyQueue(server.config().format());
-        this.pool = server.pool();
+        this.handler = config.handler();
+        this.asyncHandler = handler instanceof AsyncFrameHandler a ? a : null;
+        this.handlerPool = server.handlerPool();
     }
 
     void start() {
-        readMore();
+        step();
     }
 
-    // tag::async-read-more[]
-    /** READING: issue the next read, into whatever costs least while it is pending. */
+    // tag::async-step[]
+    /** Runs steps until one has to wait: then starts it and returns; its completion calls step() again. */
+    private void step() {
+        try {
+            while (closedWith.get() == null) {
+                switch (flow.next()) {
+                    case FRAME -> { if (!frameReceived(flow.payload())) return; }  // the handler has it: it resumes us
+                    case WRITE -> { writeReplies(); return; }
+                    case READ -> { readMore(); return; }
+                    case AWAIT_BUDGET -> { awaitBudget(); return; }
+                    case END -> { close(flow.endReason()); return; }
+                }
+            }
+        } catch (Throwable e) {
+            fail(e);
+        }
+    }
+    // end::async-step[]
+
+    // tag::async-read[]
+    /** READ: starts the read; {@link #bytesRead} runs when it completes. */
     private void readMore() {
-        if (!decoder.inFrame() && !mayWaitBetweenFrames()) { // shutdown, nothing half-read
-            close("shutdown", null);
+        channel.read(flow.readBuffers(), flow.readOffset(), flow.readLength(), 0L, TimeUnit.MILLISECONDS, null, onBytesRead);
+    }
+
+    /** READ completed. */
+    private void bytesRead(long n) throws IOException {
+        countRead(n);
+        flow.bytesRead(n);
+        step();
+    }
+    // end::async-read[]
+
+    // tag::async-frame[]
+    /**
+     * FRAME: runs the handler. A blocking handler runs here on the group's thread (or on the handler
+     * pool, if there is one); an asynchronous one starts its work and returns a stage.
+     *
+     * @return true if the handler is done with the frame, false if it will resume us when it is
+     */
+    private boolean frameReceived(Payload payload) throws HandlerFailure {
+        frameArrived(payload);
+        CompletionStage<?> stage;
+        try {
+            if (asyncHandler != null) {
+                stage = asyncHandler.handleAsync(payload, out);
+            } else if (handlerPool != null) {
+                stage = CompletableFuture.runAsync(() -> handleBlocking(payload), handlerPool);
+            } else {
+                handler.handle(payload, out);
+                stage = null;
+            }
+        } catch (Throwable e) {
+            throw new HandlerFailure(e);
+        }
+        if (stage == null || isDone(stage)) {
+            if (stage != null) rethrowIfFailed(stage);
+            frameHandled();
+            return true;
+        }
+        handlerPending.set(true);
+        stage.whenComplete((result, error) -> handlerCompleted(error));
+        return false;
+    }
+
+    private void handleBlocking(Payload payload) {
+        try {
+            handler.handle(payload, out);
+        } catch (Exception e) {
+            throw new java.util.concurrent.CompletionException(e);
+        }
+    }
+
+    /**
+     * The handler's stage completed, on whatever thread completed it (a timer, the handler pool, a
+     * backend's completion). Nothing of this connection runs here: the replies are handed to the
+     * channel with a write, which, issued from outside the group, only registers and then runs on
+     * a group thread — with nothing to write, a write of nothing, for the same hop.
+     */
+    private void handlerCompleted(Throwable error) {
+        handlerPending.set(false);
+        if (closedWith.get() != null) {                      // ended while the handler had the frame
+            releaseOnce();
             return;
         }
-        if (lastReadFilled && decoder.bodyRemaining() < BufferPool.BATCH_SIZE) {
-            batch = pool.take();                             // more is probably waiting: take it all
-            batch.limit(server.budget().batchReadLimit(batch.capacity()));
-            reading = batch;
-        } else {
-            reading = decoder.window(BODY_READ_CHUNK);       // straight into the length field or body
-            if (reading == null) {                           // body must grow, budget exhausted
-                waitingForBudget = true;
-                memory.await(this::budgetGranted);
-                return;
-            }
-        }
-        channel.read(reading, null, onBytesRead);
-    }
-    // end::async-read-more[]
-
-    private void budgetGranted() {
-        waitingForBudget = false;
-        if (endedBy() != null) close(endedBy(), null); else readMore();
-    }
-
-    // tag::async-bytes-read[]
-    /** READING completed: decode every complete frame, then write their replies together. */
-    private void bytesRead(int count) throws IOException {
-        stoppedWaitingBetweenFrames();
-        if (count < 0) {
-            decoder.endOfStream();                           // throws if a frame was cut short
-            close("eof", null);
+        if (error != null) {
+            fail(new HandlerFailure(unwrap(error)));
             return;
         }
-        server.stats().bytesReceived(count);
-        lastReadFilled = !reading.hasRemaining();
-        if (reading == batch) {
-            batch.flip();
-            for (ByteBuffer payload; (payload = decoder.next(batch)) != null; ) {
-                frameReceived(payload);                      // many frames per read
+        frameHandled();
+        try {
+            if (out.isEmpty()) {
+                channel.write(NOTHING, 0, 1, 0L, TimeUnit.MILLISECONDS, null, onRepliesWritten);
+            } else {
+                writeReplies();
             }
-        } else {
-            ByteBuffer payload = decoder.filled(count);
-            if (payload != null) frameReceived(payload);
-        }
-        if (out.isEmpty()) {
-            releaseBatch();
-            decoder.payloadsDone();
-            readMore();
-        } else {
-            writeReplies();                                  // reading resumes once they are written
+        } catch (Throwable e) {
+            fail(e);
         }
     }
-    // end::async-bytes-read[]
-
-    private void frameReceived(ByteBuffer payload) throws IOException {
-        restartDeadline(server.nextDeadline());              // the idle clock restarts per frame
-        server.stats().frameReceived();
-        handler.handle(payload, out);
-    }
+    // end::async-frame[]
 
     // tag::async-write[]
-    /** WRITING: one gathering write for the whole batch's replies. */
+    /** WRITE: one gathering write for the whole batch's replies. */
     private void writeReplies() {
-        channel.write(out.buffers(), out.offset(), out.window(), 0L, java.util.concurrent.TimeUnit.MILLISECONDS,
-                null, onRepliesWritten);
+        channel.write(out.buffers(), out.offset(), out.writeLength(), 0L, TimeUnit.MILLISECONDS, null, onRepliesWritten);
     }
 
-    /** WRITING completed, perhaps partly: write the rest, or go back to reading. */
-    private void repliesWritten(long count) {
-        out.written(count);
-        server.stats().bytesSent(count);
+    /** WRITE completed, perhaps partly: write the rest, or go on. */
+    private void repliesWritten(long n) {
+        out.written(n);
+        countWritten(n);
         if (!out.isEmpty()) {
+            if (backpressureSince == 0) backpressureSince = System.nanoTime();   // the socket is full: backpressure
+            backpressureBytes += n;
             writeReplies();
             return;
         }
-        releaseBatch();
-        decoder.payloadsDone();                              // their memory goes back to the budget now
-        readMore();
+        if (backpressureSince != 0) {
+            backpressureEnded(backpressureSince, backpressureBytes + n);
+            backpressureSince = 0;
+            backpressureBytes = 0;
+        }
+        step();
     }
     // end::async-write[]
 
-    private void releaseBatch() {
-        if (batch != null && !batch.hasRemaining()) {        // its partial tail, if any, is in the decoder now
-            pool.give(batch);
-            batch = null;
-        }
+    // tag::async-await-budget[]
+    /** AWAIT_BUDGET: nothing is pending; the grant hands us to the server's grant thread, which resumes us. */
+    private void awaitBudget() {
+        budgetWaitStarted();
+        waitingForBudget = true;
+        memory.await(() -> {                                 // runs on the thread that found the grant: only hand us on
+            try {
+                server.grants().execute(this::budgetGranted);
+            } catch (RejectedExecutionException e) {         // the server is gone: nothing to resume
+                close(CloseReason.SHUTDOWN);
+            }
+        });
     }
+
+    /** On the grant thread: the next step is the read the grant was for, which only registers here. */
+    private void budgetGranted() {
+        waitingForBudget = false;
+        budgetWaitEnded();
+        step();
+    }
+    // end::async-await-budget[]
 
     // --- CLOSING ----------------------------------------------------------------------------
 
-    /** Wraps one step so that whatever it throws, and whatever the kernel reports, ends in close(). */
+    /** Wraps one step so that whatever it throws, and whatever the kernel reports, ends in fail(). */
     private <V> CompletionHandler<V, Void> handler(Step<V> step) {
         return new CompletionHandler<>() {
             @Override
@@ -179,13 +233,13 @@ final class AsyncConnection extends ServedConnection {
                 try {
                     step.run(result);
                 } catch (Throwable e) {
-                    failed(e, attachment);
+                    fail(e);
                 }
             }
 
             @Override
             public void failed(Throwable e, Void attachment) {
-                AsyncConnection.this.failed(e);
+                fail(e);
             }
         };
     }
@@ -196,81 +250,86 @@ final class AsyncConnection extends ServedConnection {
     }
 
     // tag::async-failed[]
-    private void failed(Throwable e) {
-        if (!failedOnce.compareAndSet(false, true) || closed.get()) return;  // count and log each connection once
-        if (e instanceof FrameException fe) {                // the peer broke the protocol: say what, close
-            server.stats().connectionFailed();
-            log(Level.WARNING, fe.reason(), peer() + " closed: " + fe.getMessage(), null);
-            writeOwedRepliesThenClose(fe.reason());
-        } else if ("idle".equals(endedBy())) {                 // the sweeper closed us
-            server.stats().connectionFailed();
-            var timeout = new IdleTimeoutException(server.config().idleTimeout(), decoder.progress() + out.describeUnsent());
-            log(Level.WARNING, timeout.reason(), peer() + " closed: " + timeout.getMessage(), null);
-            close("idle", null);
-        } else if (endedBy() != null) {                      // shutdown closed us
-            close(endedBy(), null);
-        } else if (e instanceof IOException) {               // reset, broken pipe: routine
-            server.stats().connectionFailed();
-            log(Level.DEBUG, "reset", peer() + " gone: " + e, e);
-            close("reset", null);
-        } else {                                             // a handler bug: this connection only
-            server.stats().connectionFailed();
-            log(Level.WARNING, "handler-error", peer() + " closed: handler failed: " + e, e);
-            close("handler-error", null);
+    /** Something failed: say why once, write the replies owed on a protocol error, then close. */
+    private void fail(Throwable e) {
+        if (closedWith.get() != null || !failing.compareAndSet(false, true)) return;  // say why once
+        CloseReason reason = failed(e);
+        if (reason.isProtocolError() && !out.isEmpty()) {
+            channel.write(out.buffers(), out.offset(), out.writeLength(), 0L, TimeUnit.MILLISECONDS, reason, onOwedRepliesWritten);
+        } else {
+            close(reason);
         }
     }
     // end::async-failed[]
 
     /** Replies owed for frames completed before a protocol error go out first, if the socket allows. */
-    private void writeOwedRepliesThenClose(String reason) {
-        if (out.isEmpty()) {
-            close(reason, null);
-            return;
+    private final class OwedReplies implements CompletionHandler<Long, CloseReason> {
+        @Override
+        public void completed(Long n, CloseReason reason) {
+            out.written(n);
+            countWritten(n);
+            if (out.isEmpty()) {
+                close(reason);
+            } else {
+                channel.write(out.buffers(), out.offset(), out.writeLength(), 0L, TimeUnit.MILLISECONDS, reason, this);
+            }
         }
-        channel.write(out.buffers(), out.offset(), out.window(), 0L, java.util.concurrent.TimeUnit.MILLISECONDS, null,
-                new CompletionHandler<Long, Void>() {
-                    @Override
-                    public void completed(Long n, Void a) {
-                        out.written(n);
-                        server.stats().bytesSent(n);
-                        if (out.isEmpty()) close(reason, null); else writeOwedRepliesThenClose(reason);
-                    }
 
-                    @Override
-                    public void failed(Throwable e, Void a) {
-                        close(reason, null);
-                    }
-                });
+        @Override
+        public void failed(Throwable e, CloseReason reason) {
+            close(reason);
+        }
     }
 
-    private void close(String reason, Throwable ignored) {
-        if (!closed.compareAndSet(false, true)) return;
-        if ("eof".equals(reason) || "shutdown".equals(reason)) {
-            log(Level.DEBUG, "closed", peer() + " closed: " + ("eof".equals(reason) ? "end of stream" : "server shutting down"), null);
-        }
+    private void close(CloseReason reason) {
+        if (!closedWith.compareAndSet(null, reason)) return;
+        closeChannel();
+        releaseOnce();
+    }
+
+    /** Gives the connection's memory back, once, and only when no handler still has a frame (it may be reading it). */
+    private void releaseOnce() {
+        if (!handlerPending.get() && released.compareAndSet(false, true)) released(closedWith.get());
+    }
+
+    private void closeChannel() {
         try {
             channel.close();
-        } catch (IOException e) {
+        } catch (IOException ignored) {
             // closing anyway
         }
-        decoder.release();
-        out.clear();
-        memory.close();
-        batch = null;                                        // a read may still complete into it: leave it to the GC
-        server.ended(this, reason);
     }
 
     // tag::async-end[]
     @Override
-    protected void wake(String why) {
-        try {
-            channel.close();                                 // the pending read or write fails: failed() closes
-        } catch (IOException ignored) {
-            // closing anyway
-        }
-        if (waitingForBudget) {                              // nothing pending to fail: close from here
-            if ("idle".equals(why)) failed(new IOException("idle")); else close(why, null);
+    protected void wake(CloseReason why) {
+        closeChannel();                                      // a pending read or write fails: fail() closes
+        if ((waitingForBudget && memory.cancelWait()) || handlerPending.get()) {
+            fail(new AsynchronousCloseException());          // nothing pending to fail: close from here
         }
     }
     // end::async-end[]
+
+    private static boolean isDone(CompletionStage<?> stage) {
+        return stage instanceof CompletableFuture<?> f && f.isDone();
+    }
+
+    private static void rethrowIfFailed(CompletionStage<?> stage) throws HandlerFailure {
+        var f = (CompletableFuture<?>) stage;
+        if (f.isCompletedExceptionally()) {
+            try {
+                f.join();
+            } catch (Throwable e) {
+                throw new HandlerFailure(unwrap(e));
+            }
+        }
+    }
+
+    private static Throwable unwrap(Throwable e) {
+        while ((e instanceof java.util.concurrent.CompletionException || e instanceof java.util.concurrent.ExecutionException)
+                && e.getCause() != null) {
+            e = e.getCause();
+        }
+        return e;
+    }
 }

@@ -10,12 +10,15 @@ import java.nio.channels.AsynchronousServerSocketChannel;
 import java.nio.channels.AsynchronousSocketChannel;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.CompletionHandler;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import loomframe.server.Impl;
 import loomframe.server.Server;
 import loomframe.server.ServerConfig;
-import loomframe.server.ServerCore;
+import loomframe.server.core.ServerCore;
 
 /**
  * Accepts connections with NIO.2 and serves each with an {@link AsyncConnection}.
@@ -25,14 +28,30 @@ import loomframe.server.ServerCore;
  * issued from a handler is tried at once instead of going through the poller when the data is
  * already there. The default group (a cached pool fed by separate poller threads) hands every
  * completion from one thread to another.
+ *
+ * <p>Two more threads, each a server-wide duty that only <em>starts</em> connection work, never
+ * runs it: the grant thread, which issues the read of a connection the buffer budget has just
+ * granted room (a read issued from outside the group is not tried there, only registered, so the
+ * read and everything after it run on the group's threads); and the timer that retries accepting
+ * after a failure. With {@code handlerThreads}, a pool runs blocking handlers off the group.
  */
 public final class AsyncServer extends ServerCore {
     private static final int BACKLOG = 4096;
 
     private final AsynchronousChannelGroup group;
     private final AsynchronousServerSocketChannel listener;
+    private final ExecutorService grants;
+    private final ScheduledExecutorService retries;
+    private final ExecutorService handlerPool;                 // null: handlers run on the group
 
+    /**
+     * Starts a server for {@link Impl#ASYNC}. Programs call {@code loomframe.Loomframe.start}, which
+     * picks this or the blocking server.
+     */
     public static Server start(ServerConfig config) throws IOException {
+        if (config.impl() != Impl.ASYNC) {
+            throw new IllegalArgumentException("the async server serves --impl async, not " + config.impl().cliName());
+        }
         return new AsyncServer(config);
     }
 
@@ -44,11 +63,16 @@ public final class AsyncServer extends ServerCore {
                 Runtime.getRuntime().availableProcessors(),
                 r -> Thread.ofPlatform().name("loomframe-async-" + threadNumber.incrementAndGet()).daemon().unstarted(r));
         // end::async-group[]
+        this.grants = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("loomframe-async-grants").daemon().unstarted(r));
+        this.retries = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("loomframe-async-accept-retry").daemon().unstarted(r));
+        var handlerNumber = new AtomicInteger();
+        this.handlerPool = config.handlerThreads() == 0 ? null : Executors.newFixedThreadPool(config.handlerThreads(),
+                r -> Thread.ofPlatform().name("loomframe-handler-" + handlerNumber.incrementAndGet()).daemon().unstarted(r));
         try {
             this.listener = AsynchronousServerSocketChannel.open(group)
                     .bind(new InetSocketAddress(config.host(), config.port()), BACKLOG);
         } catch (IOException e) {
-            group.shutdownNow();
+            released();
             throw e;
         }
         bound(listener.getLocalAddress());
@@ -56,10 +80,15 @@ public final class AsyncServer extends ServerCore {
     }
 
     private void acceptNext() {
-        listener.accept(null, onAccepted);
+        try {
+            listener.accept(null, onAccepted);
+        } catch (RuntimeException e) {                       // closed meanwhile, or the group is shutting down
+            if (!isClosing()) log().log(Level.WARNING, "accept", "accept failed: " + e, e);
+        }
     }
 
     // tag::async-accept[]
+    /** The accept loop: a server-wide duty, so nothing one connection does can end it. */
     private final CompletionHandler<AsynchronousSocketChannel, Void> onAccepted = new CompletionHandler<>() {
         @Override
         public void completed(AsynchronousSocketChannel channel, Void unused) {
@@ -74,10 +103,12 @@ public final class AsyncServer extends ServerCore {
                 connection = new AsyncConnection(channel, AsyncServer.this, channel.getRemoteAddress());
                 register(connection);
                 connection.start();
-            } catch (IOException | RuntimeException e) {   // one failed socket never stops accepting
-                log.log(Level.DEBUG, "accept", "could not start a connection: " + e, e);
+            } catch (IOException | RuntimeException | Error e) {   // one failed socket never stops accepting
                 closeQuietly(channel);
-                if (connection != null) unregister(connection, "start-failed"); else releaseSlot();
+                if (connection != null) startFailed(connection, e); else {
+                    releaseSlot();
+                    log().log(Level.WARNING, "accept", "could not start a connection: " + e, e);
+                }
             }
         }
 
@@ -86,15 +117,21 @@ public final class AsyncServer extends ServerCore {
             if (e instanceof AsynchronousCloseException || e instanceof ClosedChannelException || isClosing()) {
                 return;                                    // close(): stop accepting
             }
-            log.log(Level.WARNING, "accept", "accept failed: " + e.getMessage(), e);
+            log().log(Level.WARNING, "accept", "accept failed: " + e, e);
             // e.g. out of file descriptors: back off instead of spinning
-            CompletableFuture.delayedExecutor(50, TimeUnit.MILLISECONDS).execute(AsyncServer.this::acceptNext);
+            retries.schedule(AsyncServer.this::acceptNext, 50, TimeUnit.MILLISECONDS);
         }
     };
     // end::async-accept[]
 
-    void ended(AsyncConnection connection, String reason) {
-        unregister(connection, reason);
+    /** Where a connection's budget grant is handed so that its read is issued off the releasing thread. */
+    ExecutorService grants() {
+        return grants;
+    }
+
+    /** Where blocking handlers run, or null to run them on the group. */
+    ExecutorService handlerPool() {
+        return handlerPool;
     }
 
     @Override
@@ -104,10 +141,13 @@ public final class AsyncServer extends ServerCore {
 
     @Override
     protected void released() {
+        grants.shutdownNow();
+        retries.shutdownNow();
+        if (handlerPool != null) handlerPool.shutdownNow();
         try {
             group.shutdownNow();
         } catch (IOException e) {
-            log.log(Level.DEBUG, "shutdown", "closing the channel group: " + e, e);
+            log().log(Level.DEBUG, "shutdown", "closing the channel group: " + e, e);
         }
     }
 }

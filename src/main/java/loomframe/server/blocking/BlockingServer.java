@@ -8,9 +8,10 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.ThreadFactory;
+import loomframe.server.Impl;
 import loomframe.server.Server;
 import loomframe.server.ServerConfig;
-import loomframe.server.ServerCore;
+import loomframe.server.core.ServerCore;
 
 /**
  * Accepts connections and gives each its own thread running {@link BlockingConnection}. With
@@ -24,21 +25,27 @@ public final class BlockingServer extends ServerCore {
     private final ServerSocketChannel listener;
     private final ThreadFactory connectionThreads;
 
-    // tag::blocking-threads[]
-    /** {@code --impl blocking}: one virtual thread per connection. */
-    public static Server onVirtualThreads(ServerConfig config) throws IOException {
-        // Unnamed: a name is one more object per connection, and thread dumps group them anyway.
-        return new BlockingServer(config, Thread.ofVirtual().factory(), "blocking");
+    /**
+     * Starts a server for {@link Impl#BLOCKING} or {@link Impl#PLATFORM}, as the config says.
+     * Programs call {@code loomframe.Loomframe.start}, which picks this or the async server.
+     */
+    public static Server start(ServerConfig config) throws IOException {
+        return new BlockingServer(config, threadsFor(config.impl()));
     }
 
-    /** {@code --impl platform}: the same connection code, one platform thread per connection. */
-    public static Server onPlatformThreads(ServerConfig config) throws IOException {
-        return new BlockingServer(config, Thread.ofPlatform().name("loomframe-conn-", 0).daemon().factory(), "platform");
+    // tag::blocking-threads[]
+    private static ThreadFactory threadsFor(Impl impl) {
+        return switch (impl) {
+            // Unnamed: a name is one more object per connection, and thread dumps group them anyway.
+            case BLOCKING -> Thread.ofVirtual().factory();
+            case PLATFORM -> Thread.ofPlatform().name("loomframe-conn-", 0).daemon().factory();
+            case ASYNC -> throw new IllegalArgumentException("the blocking server serves --impl blocking or platform, not " + impl.cliName());
+        };
     }
     // end::blocking-threads[]
 
-    private BlockingServer(ServerConfig config, ThreadFactory connectionThreads, String name) throws IOException {
-        super(config, "loomframe-" + name);
+    private BlockingServer(ServerConfig config, ThreadFactory connectionThreads) throws IOException {
+        super(config, "loomframe-" + config.impl().cliName());
         this.connectionThreads = connectionThreads;
         this.listener = ServerSocketChannel.open();
         try {
@@ -48,10 +55,11 @@ public final class BlockingServer extends ServerCore {
             throw e;
         }
         bound(listener.getLocalAddress());
-        Thread.ofPlatform().name("loomframe-" + name + "-accept").daemon().start(this::acceptLoop);
+        Thread.ofPlatform().name("loomframe-" + config.impl().cliName() + "-accept").daemon().start(this::acceptLoop);
     }
 
     // tag::blocking-accept[]
+    /** The accept loop: a server-wide duty, so nothing one connection does can end it. */
     private void acceptLoop() {
         while (!isClosing()) {
             SocketChannel channel;
@@ -59,8 +67,9 @@ public final class BlockingServer extends ServerCore {
                 channel = listener.accept();
             } catch (ClosedChannelException e) {
                 return;                                    // close(): stop accepting
-            } catch (IOException e) {                      // e.g. out of file descriptors: back off, go on
-                log.log(Level.WARNING, "accept", "accept failed: " + e.getMessage(), e);
+            } catch (IOException | RuntimeException | Error e) {  // e.g. out of file descriptors, or memory: back off, go on
+                if (isClosing()) return;
+                log().log(Level.WARNING, "accept", "accept failed: " + e, e);
                 pause();
                 continue;
             }
@@ -68,24 +77,26 @@ public final class BlockingServer extends ServerCore {
                 closeQuietly(channel);
                 continue;
             }
-            BlockingConnection connection = null;
-            try {
-                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);  // replies go out as soon as written
-                connection = new BlockingConnection(channel, this, channel.getRemoteAddress());
-                register(connection);
-                connectionThreads.newThread(connection).start();
-            } catch (IOException | RuntimeException | OutOfMemoryError e) {  // one failed socket never stops the loop
-                log.log(Level.WARNING, "accept", "could not start a connection: " + e, e);
-                closeQuietly(channel);
-                if (connection != null) unregister(connection, "start-failed"); else releaseSlot();
+            start(channel);
+        }
+    }
+
+    private void start(SocketChannel channel) {
+        BlockingConnection connection = null;
+        try {
+            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);  // replies go out as soon as written
+            connection = new BlockingConnection(channel, this, channel.getRemoteAddress());
+            register(connection);
+            connectionThreads.newThread(connection).start();
+        } catch (IOException | RuntimeException | Error e) {          // one failed socket never stops the loop
+            closeQuietly(channel);
+            if (connection != null) startFailed(connection, e); else {
+                releaseSlot();
+                log().log(Level.WARNING, "accept", "could not start a connection: " + e, e);
             }
         }
     }
     // end::blocking-accept[]
-
-    void ended(BlockingConnection connection, String reason) {
-        unregister(connection, reason);
-    }
 
     @Override
     protected void stopAccepting() {

@@ -1,18 +1,25 @@
-package loomframe.server;
+package loomframe.server.core;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.GatheringByteChannel;
 import java.util.Arrays;
 import loomframe.frame.FrameFormat;
+import loomframe.server.Payload;
+import loomframe.server.Replies;
 
 /**
  * The replies of one batch of frames, written together with one gathering write. Every server
  * uses it, so "replies to frames that arrived together go out together" holds in every style.
  *
- * <p>Nothing is copied: each reply is its length field (encoded into one small shared array) and
- * a view of the payload the handler gave. A payload is therefore valid until the batch is
- * written, which the servers guarantee for payloads that are views of their read buffers.
+ * <p>Nothing is copied: each reply is its length field (encoded into the connection's direct header
+ * slot, or a small heap array when a batch has more replies than the slot has room for) and
+ * views of the payload the handler gave — for an echo, the very chunks the frame was read into.
+ * A payload is therefore valid until the batch is written, which the servers guarantee for the
+ * payloads they hand out.
+ *
+ * <p>To write: {@link #buffers()} from {@link #offset()}, {@link #writeLength()} of them, then
+ * report the count with {@link #written(long)}; or {@link #writeTo} on a blocking channel.
  */
 public final class ReplyQueue implements Replies {
     // tag::heap-chunk[]
@@ -29,6 +36,8 @@ public final class ReplyQueue implements Replies {
     static final int MAX_BUFFERS = 1024;
 
     private final FrameFormat format;
+    private final ByteBuffer directHeaders;   // direct: the JDK writes it without a temporary copy (see ChunkPool)
+    private int directUsed;
     private static final ByteBuffer[] NONE = new ByteBuffer[0];
     private static final byte[] NO_HEADERS = new byte[0];
 
@@ -39,37 +48,71 @@ public final class ReplyQueue implements Replies {
     private byte[] headers = NO_HEADERS;
     private int headersUsed;
     private long pendingBytes;
+    private int repliesQueued;          // replies not yet written out in full, counted once the queue empties
+    private long repliesWritten;        // replies written out in full, not yet taken by takeRepliesWritten()
 
+    /** A queue whose reply length fields go into heap arrays (tests, clients). */
     public ReplyQueue(FrameFormat format) {
+        this(format, null);
+    }
+
+    /** @param directHeaders direct room for the length fields of a batch's replies (may be null) */
+    public ReplyQueue(FrameFormat format, ByteBuffer directHeaders) {
         this.format = format;
+        this.directHeaders = directHeaders;
     }
 
     // tag::reply[]
     @Override
     public void reply(ByteBuffer payload) {
         int length = payload.remaining();
+        addHeader(length);
+        addBody(payload.duplicate());                                  // a view: the reply consumes its own position
+        pendingBytes += format.headerLength() + length;
+        repliesQueued++;
+    }
+
+    @Override
+    public void reply(Payload payload) {
+        int length = payload.size();
+        addHeader(length);
+        for (int i = 0; i < payload.partCount(); i++) addBody(payload.part(i));  // part(i) is a fresh view
+        pendingBytes += format.headerLength() + length;
+        repliesQueued++;
+    }
+    // end::reply[]
+
+    private void addBody(ByteBuffer view) {
+        int length = view.remaining();
+        if (view.isDirect() || length <= HEAP_CHUNK) {
+            if (length > 0) add(view);
+        } else {
+            for (int at = view.position(); at < view.limit(); at += HEAP_CHUNK) {
+                add(view.slice(at, Math.min(HEAP_CHUNK, view.limit() - at)));
+            }
+        }
+    }
+
+    private void addHeader(int length) {
         if (length > format.maxFrame()) {
             throw new IllegalArgumentException("reply of " + length + " bytes exceeds --max-frame " + format.maxFrame());
         }
         int width = format.headerLength();
+        if (directHeaders != null && directUsed + width <= directHeaders.capacity()) {
+            format.encodeHeader(length, directHeaders, directUsed);
+            add(directHeaders.slice(directUsed, width));
+            directUsed += width;
+            return;
+        }
         if (headersUsed + width > headers.length) {
             headers = new byte[Math.max(64, headers.length * 2)]; // queued views keep the old array
             headersUsed = 0;
         }
-        ByteBuffer header = ByteBuffer.wrap(headers, headersUsed, width).slice();
-        format.encodeHeader(length, header.duplicate());
+        ByteBuffer header = ByteBuffer.wrap(headers);
+        format.encodeHeader(length, header, headersUsed);
+        add(header.slice(headersUsed, width));
         headersUsed += width;
-        add(header);
-        if (payload.isDirect() || length <= HEAP_CHUNK) {
-            if (length > 0) add(payload.duplicate());
-        } else {
-            for (int at = payload.position(); at < payload.limit(); at += HEAP_CHUNK) {
-                add(payload.slice(at, Math.min(HEAP_CHUNK, payload.limit() - at)));
-            }
-        }
-        pendingBytes += width + length;
     }
-    // end::reply[]
 
     private void add(ByteBuffer b) {
         if (count == buffers.length) buffers = Arrays.copyOf(buffers, Math.max(8, count * 2));
@@ -95,7 +138,7 @@ public final class ReplyQueue implements Replies {
     public long writeTo(GatheringByteChannel channel) throws IOException {
         long total = 0;
         while (!isEmpty()) {
-            long n = channel.write(buffers, first, window());
+            long n = channel.write(buffers, first, writeLength());
             written(n);
             total += n;
         }
@@ -103,14 +146,14 @@ public final class ReplyQueue implements Replies {
     }
     // end::reply-write-blocking[]
 
-    // --- for an asynchronous write: window(), then buffers()[offset() .. offset()+length], then written(n)
+    // --- for an asynchronous write: buffers()[offset() .. offset()+writeLength()), then written(n)
 
     public ByteBuffer[] buffers() { return buffers; }
 
     public int offset() { return first; }
 
     /** How many buffers, from {@link #offset()}, the next write should take; bounded in count and heap bytes. */
-    public int window() {
+    public int writeLength() {
         int end = first;
         long heapBytes = 0;
         while (end < count && end - first < MAX_BUFFERS) {
@@ -134,17 +177,29 @@ public final class ReplyQueue implements Replies {
             first = 0;
             count = 0;
             headersUsed = 0;
+            directUsed = 0;
+            repliesWritten += repliesQueued;
+            repliesQueued = 0;
             if (buffers.length > 256) buffers = NONE;          // don't keep a huge array for an idle connection
             if (headers.length > 1024) headers = NO_HEADERS;
         }
     }
 
+    /** Replies written out in full since the last call, and reset: the connection adds them to the server's counters. */
+    public long takeRepliesWritten() {
+        long n = repliesWritten;
+        repliesWritten = 0;
+        return n;
+    }
+
     /** Drops whatever is queued (the connection is closing). */
     public void clear() {
+        repliesQueued = 0;
         Arrays.fill(buffers, 0, count, null);
         first = 0;
         count = 0;
         headersUsed = 0;
+        directUsed = 0;
         pendingBytes = 0;
     }
 }

@@ -1,8 +1,8 @@
-package loomframe.frame;
+package loomframe.server.core;
 
 import java.time.Duration;
 
-/** Formats durations the way the command line takes them: {@code 250ms}, {@code 60s}, {@code 2m}. */
+/** Formats durations the way the command line takes them, {@code 250ms}, {@code 60s}, {@code 2m}: for log lines and the readiness line. */
 public final class Durations {
     private Durations() {}
 

@@ -1,7 +1,8 @@
-package loomframe.server;
+package loomframe.server.core;
 
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.util.ResourceBundle;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -9,6 +10,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * The server's log, readable under attack: one line per event, stack traces only at DEBUG
  * ({@code -v}), and at most {@link #BURST} lines per second for each kind of warning — the rest
  * are counted and the count is reported with the next line that gets through.
+ *
+ * <p>Each record carries its {@link Fields} (the peer and the close reason, where there are
+ * such) as its first parameter, and the cause, if any, as the second, so a log handler can print
+ * structured lines ({@code --log-format json}) without parsing messages. Messages never contain
+ * {@code {0}}-style placeholders, so a handler that formats parameters leaves them as they are.
  */
 public final class ConnectionLog {
     static final int BURST = 10;
@@ -22,8 +28,18 @@ public final class ConnectionLog {
         final AtomicLong suppressed = new AtomicLong();
     }
 
+    /** The structured part of a record: who it is about and why the connection closed; either may be null. */
+    public record Fields(String peer, String reason) {}
+
+    private static final Fields NONE = new Fields(null, null);
+
     /** Logs {@code message} unless {@code kind} already had its share this second. */
     public void log(Level level, String kind, String message, Throwable cause) {
+        log(level, kind, NONE, message, cause);
+    }
+
+    /** Logs {@code message}, with its peer and reason, unless {@code kind} already had its share this second. */
+    public void log(Level level, String kind, Fields fields, String message, Throwable cause) {
         if (!LOG.isLoggable(level)) return;
         Window w = windows.computeIfAbsent(kind, k -> new Window());
         long second = System.nanoTime() / 1_000_000_000L;
@@ -42,10 +58,10 @@ public final class ConnectionLog {
         String line = suppressedBefore > 0
                 ? message + " (" + suppressedBefore + " more '" + kind + "' lines suppressed)"
                 : message;
-        if (cause != null && LOG.isLoggable(Level.DEBUG)) {
-            LOG.log(level, line, cause);
+        if (cause != null) {
+            LOG.log(level, (ResourceBundle) null, line, fields, cause);
         } else {
-            LOG.log(level, line);
+            LOG.log(level, (ResourceBundle) null, line, fields);
         }
     }
 }

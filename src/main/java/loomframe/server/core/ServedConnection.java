@@ -1,0 +1,264 @@
+package loomframe.server.core;
+
+import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.lang.System.Logger.Level;
+import java.net.SocketAddress;
+import loomframe.frame.FrameException;
+import loomframe.server.CloseReason;
+import loomframe.server.Payload;
+import loomframe.server.ServerConfig;
+
+/**
+ * What a connection is, whichever style serves it: its {@link FrameFlow} (steps and read memory),
+ * its {@link ReplyQueue}, its share of the budget, its idle deadline, the three ways other threads
+ * may end it, and the one place that says why it failed. Both {@code BlockingConnection} and
+ * {@code AsyncConnection} extend it and add only how they wait: for a read, a write, the budget
+ * and a handler.
+ *
+ * <p>Another thread never tidies up a connection itself: it records why the connection must end
+ * ({@link #endedBy()}) and wakes it ({@link #wake}) by closing its socket. The connection's own
+ * thread (blocking) or its failed completion (async) then closes it and logs the reason, in one
+ * place.
+ */
+public abstract class ServedConnection implements FrameFlow.Boundary {
+    protected final ServerCore server;
+    protected final ServerConfig config;
+    protected final BufferBudget.Account memory;
+    protected final ReplyQueue out;
+    protected final FrameFlow flow;
+    private final SocketAddress remote;            // formatted only when a line is logged: idle connections stay small
+    private final long openedAt = System.nanoTime();
+    private volatile long deadline;
+    private volatile boolean deadlinePaused;
+    private long pausedFor;                        // what was left of the deadline when it was paused
+    private long budgetWaitSince;
+    private volatile CloseReason endedBy;
+    private volatile boolean draining;
+    private volatile boolean parkedBetweenFrames;           // CAS through PARKED: the connection or drain() clears it, not both
+    private static final VarHandle PARKED;
+    static {
+        try {
+            PARKED = MethodHandles.lookup().findVarHandle(ServedConnection.class, "parkedBetweenFrames", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+    // Counts for the ConnectionClosed event: this connection's own thread only.
+    private long frames;
+    private long bytesIn;
+    private long bytesOut;
+
+    protected ServedConnection(ServerCore server, SocketAddress remote) {
+        this.server = server;
+        this.config = server.config();
+        this.remote = remote;
+        this.deadline = server.deadlineFrom(openedAt);
+        this.memory = server.budget().open();
+        var slot = server.pool().takeHeaderSlot();
+        this.out = new ReplyQueue(config.format(), slot.slice(8, ChunkPool.HEADER_SLOT - 8));
+        this.flow = new FrameFlow(config.format(), server.pool(), memory, out, this, config.maxPendingReplies(), slot);
+    }
+
+    /** {@code 127.0.0.1:51234}: who this connection serves, for log lines. */
+    protected final String peer() {
+        return ServerCore.describe(remote);
+    }
+
+    /** One log line about this connection, rate-limited per {@code kind}. */
+    protected final void log(Level level, String kind, String message, Throwable cause) {
+        server.log().log(level, kind, new ConnectionLog.Fields(peer(), null), message, cause);
+    }
+
+    /** One log line about why this connection closed, rate-limited per reason. */
+    protected final void log(Level level, CloseReason reason, String message, Throwable cause) {
+        server.log().log(level, reason.label(), new ConnectionLog.Fields(peer(), reason.label()), message, cause);
+    }
+
+    // --- the steps both styles share ---------------------------------------------------------
+
+    /** A frame is complete: count it; its deadline stops until the handler is done with it. */
+    protected final void frameArrived(Payload payload) {
+        frames++;
+        server.stats().frameReceived(payload.size());
+        deadlinePaused = true;                     // the server's own work: not the peer's time
+    }
+
+    /** The handler is done with the frame: the next frame gets a full {@code --idle-timeout} from now. */
+    protected final void frameHandled() {
+        deadline = server.deadlineFrom(System.nanoTime());
+        deadlinePaused = false;
+    }
+
+    /** Counts a read's bytes. */
+    protected final void countRead(long n) {
+        if (n <= 0) return;
+        bytesIn += n;
+        server.stats().bytesReceived(n);
+    }
+
+    /** Replies that did not fit the socket at once, first refused at {@code since}, have drained. */
+    protected final void backpressureEnded(long since, long bytes) {
+        Events.backpressure(this, since, bytes);
+    }
+
+    /** Counts a write's bytes, and the replies it finished. */
+    protected final void countWritten(long n) {
+        bytesOut += n;
+        server.stats().bytesSent(n);
+        long replies = out.takeRepliesWritten();
+        if (replies > 0) server.stats().framesSent(replies);
+    }
+
+    /** About to wait for the budget: the idle clock stops, since the peer is not the one keeping us. */
+    protected final void budgetWaitStarted() {
+        budgetWaitSince = System.nanoTime();
+        pausedFor = deadline - budgetWaitSince;
+        deadlinePaused = true;
+    }
+
+    /** The budget granted room: the idle clock runs on from where it stopped. */
+    protected final void budgetWaitEnded() {
+        long now = System.nanoTime();
+        deadline = now + pausedFor;
+        deadlinePaused = false;
+        Events.budgetWait(this, now - budgetWaitSince);
+    }
+
+    // --- the deadline and the drain protocol, read by other threads ---------------------------
+
+    /** {@link System#nanoTime()} by which the current frame must be complete, unless paused. */
+    public final long deadline() {
+        return deadline;
+    }
+
+    /** Whether the deadline does not run now: a frame being handled, or a wait for the budget. */
+    public final boolean deadlinePaused() {
+        return deadlinePaused;
+    }
+
+    /** Why another thread ended this connection ({@code IDLE}, {@code SHUTDOWN}, {@code FORCED}), or null. */
+    protected final CloseReason endedBy() {
+        return endedBy;
+    }
+
+    /**
+     * About to wait for the next frame with nothing half-read. Returns false if shutdown has
+     * begun: then don't wait, close. Setting the flag before reading {@code draining} here, and
+     * setting {@code draining} before taking the flag in {@link #drain}, make sure a connection
+     * either sees the shutdown here or is closed by it while it waits; and since both take the
+     * flag back with a compare-and-set, a connection whose read has just brought the start of a
+     * frame is never closed for shutdown as if it were still idle.
+     */
+    @Override
+    public final boolean mayWaitBetweenFrames() {
+        parkedBetweenFrames = true;
+        if (!draining) return true;
+        PARKED.compareAndSet(this, true, false);
+        return false;
+    }
+
+    /** Bytes arrived: no longer waiting between frames (unless shutdown took the flag first: then the channel is closed). */
+    @Override
+    public final void stoppedWaitingBetweenFrames() {
+        PARKED.compareAndSet(this, true, false);
+    }
+
+    // tag::served-end[]
+    /** The deadline passed: end with a log line saying how far the frame got. Called by the sweeper. */
+    public final void expire() {
+        end(CloseReason.IDLE);
+    }
+
+    /** Shutdown began: finish the frame in progress, flush the replies owed, then close. */
+    public final void drain() {
+        draining = true;
+        if (PARKED.compareAndSet(this, true, false)) end(CloseReason.SHUTDOWN);   // nothing half-read: close now
+    }
+
+    /** The shutdown timeout ran out: close now. */
+    public final void abort() {
+        end(CloseReason.FORCED);
+    }
+
+    private void end(CloseReason why) {
+        if (endedBy == null) endedBy = why;
+        wake(endedBy);
+    }
+    // end::served-end[]
+
+    /**
+     * Make whatever this connection waits for fail, so that it closes: close its socket (a
+     * blocking read or write, or a pending completion, then fails), and leave any budget wait.
+     * Called by other threads; must not throw.
+     */
+    protected abstract void wake(CloseReason why);
+
+    // --- ending ---------------------------------------------------------------------------------
+
+    // tag::served-failed[]
+    /**
+     * Why a failure ends this connection, with its one log line: the same in both styles. A
+     * protocol error is the peer's fault (WARNING, with the numbers); a close we caused says
+     * why we did; a reset is routine (DEBUG); anything else is a bug here or in the handler
+     * (WARNING, stack trace with {@code -v}).
+     */
+    protected final CloseReason failed(Throwable e) {
+        CloseReason ended = endedBy;
+        if (e instanceof FrameException fe) {                   // the peer broke the protocol: say what
+            CloseReason reason = CloseReason.of(fe);
+            log(Level.WARNING, reason, peer() + " closed: " + fe.getMessage(), null);
+            Events.protocolError(this, reason, fe.getMessage());
+            return reason;
+        }
+        if (ended != null) {                                    // we closed it: say why
+            switch (ended) {
+                case IDLE -> log(Level.WARNING, ended, peer() + " closed: no complete frame within "
+                        + Durations.format(config.idleTimeout()) + " (--idle-timeout); " + flow.progress() + out.describeUnsent(), null);
+                case FORCED -> log(Level.WARNING, ended, peer() + " closed: still in a frame when --shutdown-timeout "
+                        + Durations.format(config.shutdownTimeout()) + " ran out; " + flow.progress() + out.describeUnsent(), null);
+                default -> log(Level.DEBUG, ended, peer() + " closed: server shutting down", null);
+            }
+            return ended;
+        }
+        if (e instanceof HandlerFailure h) {                    // the handler threw: this connection only
+            log(Level.WARNING, CloseReason.HANDLER_ERROR, peer() + " closed: handler failed: " + h.getCause(), h.getCause());
+            return CloseReason.HANDLER_ERROR;
+        }
+        if (e instanceof IOException) {                         // reset, broken pipe: routine
+            log(Level.DEBUG, CloseReason.RESET, peer() + " gone: " + e, e);
+            return CloseReason.RESET;
+        }
+        log(Level.WARNING, CloseReason.INTERNAL_ERROR, peer() + " closed: internal error: " + e, e);
+        return CloseReason.INTERNAL_ERROR;
+    }
+    // end::served-failed[]
+
+    /**
+     * Gives back everything the connection holds and counts its close, exactly once (the subclass
+     * makes sure of that). Must not be called while a handler may still use a payload.
+     */
+    protected final void released(CloseReason reason) {
+        if (reason == CloseReason.EOF) log(Level.DEBUG, reason, peer() + " closed: end of stream", null);
+        else if (reason == CloseReason.SHUTDOWN && endedBy == null) log(Level.DEBUG, reason, peer() + " closed: server shutting down", null);
+        try {
+            flow.release();
+            out.clear();
+        } finally {
+            memory.close();
+            server.ended(this, reason);
+            Events.connectionClosed(this, reason, frames, bytesIn, bytesOut, System.nanoTime() - openedAt);
+        }
+    }
+
+    /** A short name of the implementation, for events. */
+    final String impl() {
+        return config.impl().cliName();
+    }
+
+    /** For events: the peer, formatted. */
+    final String peerForEvents() {
+        return peer();
+    }
+}

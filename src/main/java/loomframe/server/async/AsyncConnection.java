@@ -101,8 +101,7 @@ final class AsyncConnection extends ServedConnection {
 
     /** READ completed. */
     private void bytesRead(long n) throws IOException {
-        countRead(n);
-        flow.bytesRead(n);
+        bytesArrived(n);
         step();
     }
     // end::async-read[]

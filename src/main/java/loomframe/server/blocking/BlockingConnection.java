@@ -65,9 +65,7 @@ final class BlockingConnection extends ServedConnection implements Runnable {
     // tag::blocking-read[]
     /** READ: blocks until bytes arrive (parks the virtual thread; its carrier serves others meanwhile). */
     private void readMore() throws IOException {
-        long n = channel.read(flow.readBuffers(), flow.readOffset(), flow.readLength());
-        countRead(n);
-        flow.bytesRead(n);
+        bytesArrived(channel.read(flow.readBuffers(), flow.readOffset(), flow.readLength()));
     }
     // end::blocking-read[]
 

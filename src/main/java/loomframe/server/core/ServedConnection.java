@@ -34,6 +34,8 @@ public abstract class ServedConnection implements FrameFlow.Boundary {
     private volatile boolean deadlinePaused;
     private long pausedFor;                        // what was left of the deadline when it was paused
     private long budgetWaitSince;
+    private long lastReadAt;
+    private boolean lastReadFull;
     private volatile CloseReason endedBy;
     private volatile boolean draining;
     private volatile boolean parkedBetweenFrames;           // CAS through PARKED: the connection or drain() clears it, not both
@@ -91,12 +93,30 @@ public abstract class ServedConnection implements FrameFlow.Boundary {
         deadlinePaused = false;
     }
 
-    /** Counts a read's bytes. */
-    protected final void countRead(long n) {
-        if (n <= 0) return;
-        bytesIn += n;
-        server.stats().bytesReceived(n);
+    // tag::served-bytes-arrived[]
+    /**
+     * A read returned {@code n} bytes (or -1 at end of stream): count them and hand them to the flow.
+     *
+     * <p>The idle clock measures the peer's slowness, not the server's: when two reads running
+     * come back full inside a frame, the kernel had more than the server took both times, so the
+     * time between them went to the server (a busy machine, a thread waiting for a core), and the
+     * deadline moves on by as much. A peer that trickles never fills a read and gets no such credit.
+     */
+    protected final void bytesArrived(long n) throws FrameException {
+        if (n > 0) {
+            bytesIn += n;
+            server.stats().bytesReceived(n);
+        }
+        flow.bytesRead(n);
+        boolean full = flow.lastReadFull();
+        if (full || lastReadFull) {
+            long now = System.nanoTime();
+            if (full && lastReadFull && flow.inFrame()) deadline += now - lastReadAt;
+            lastReadAt = now;
+        }
+        lastReadFull = full;
     }
+    // end::served-bytes-arrived[]
 
     /** Replies that did not fit the socket at once, first refused at {@code since}, have drained. */
     protected final void backpressureEnded(long since, long bytes) {

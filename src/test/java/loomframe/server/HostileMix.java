@@ -94,10 +94,14 @@ public final class HostileMix implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         running = false;
         for (Socket s : open) closeQuietly(s);
-        for (Thread t : threads) t.join(5_000);
+        try {
+            for (Thread t : threads) t.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     // --- what each kind does -------------------------------------------------------------------

@@ -137,13 +137,22 @@ final class ServeCommand implements Callable<Integer> {
     private ServerConfig config() {
         FrameFormat format = framing.format(spec.commandLine());
         try {
-            var builder = ServerConfig.builder().host(host).port(port).impl(impl).handler(Handlers.parse(handler, format))
+            var builder = ServerConfig.builder().host(host).port(port).impl(impl).handler(handler(format))
                     .handlerThreads(handlerThreads).format(format)
                     .idleTimeout(idleTimeout).maxConnections(maxConnections).shutdownTimeout(shutdownTimeout);
             if (maxBuffered != null) builder.maxBuffered(maxBuffered);
             return builder.build();
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
+    /** The {@code --handler}, with picocli's wording for a bad value (the flag, then what was expected). */
+    private FrameHandler handler(FrameFormat format) {
+        try {
+            return Handlers.parse(handler, format);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "Invalid value for option '--handler': " + e.getMessage());
         }
     }
 

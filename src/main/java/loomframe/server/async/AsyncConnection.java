@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import loomframe.server.AsyncFrameHandler;
 import loomframe.server.CloseReason;
 import loomframe.server.Payload;
+import loomframe.server.core.AsyncTransport;
 import loomframe.server.core.HandlerFailure;
 import loomframe.server.core.ServedConnection;
 
@@ -43,6 +44,7 @@ final class AsyncConnection extends ServedConnection {
     private static final ByteBuffer[] NOTHING = {ByteBuffer.allocateDirect(0)};
 
     private final AsynchronousSocketChannel channel;
+    private final AsyncTransport transport;                // the channel itself, or TLS over it
     private final AsyncServer server;
     private AsyncFrameHandler asyncHandler;                // the handler's asynchronous form, if it has one
     private final ExecutorService handlerPool;             // where a blocking handler is offloaded, or null
@@ -61,23 +63,37 @@ final class AsyncConnection extends ServedConnection {
     private final CompletionHandler<Long, CloseReason> onOwedRepliesWritten = new OwedReplies();
     // end::async-handlers[]
 
-    AsyncConnection(AsynchronousSocketChannel channel, AsyncServer server, SocketAddress remote) {
+    AsyncConnection(AsynchronousSocketChannel channel, AsyncTransport transport, AsyncServer server, SocketAddress remote) {
         super(server, remote);
         this.channel = channel;
+        this.transport = transport;
         this.server = server;
         this.handlerPool = server.handlerPool();
     }
 
+    /** Opens the transport (a TLS handshake), then the handler, then takes the first step. */
     void start() {
-        try {
-            openHandler();
-            asyncHandler = handler instanceof AsyncFrameHandler a ? a : null;
-        } catch (Throwable e) {
-            fail(e);
-            return;
-        }
-        step();
+        transport.open(onOpened);
     }
+
+    private final CompletionHandler<Void, Void> onOpened = new CompletionHandler<>() {
+        @Override
+        public void completed(Void unused, Void attachment) {
+            try {
+                openHandler();
+                asyncHandler = handler instanceof AsyncFrameHandler a ? a : null;
+            } catch (Throwable e) {
+                fail(e);
+                return;
+            }
+            step();
+        }
+
+        @Override
+        public void failed(Throwable e, Void attachment) {
+            fail(e);
+        }
+    };
 
     @Override
     public Optional<AsynchronousChannelGroup> channelGroup() {
@@ -106,7 +122,7 @@ final class AsyncConnection extends ServedConnection {
     // tag::async-read[]
     /** READ: starts the read; {@link #bytesRead} runs when it completes. */
     private void readMore() {
-        channel.read(flow.readBuffers(), flow.readOffset(), flow.readLength(), 0L, TimeUnit.MILLISECONDS, null, onBytesRead);
+        transport.read(flow.readBuffers(), flow.readOffset(), flow.readLength(), null, onBytesRead);
     }
 
     /** READ completed. */
@@ -189,7 +205,7 @@ final class AsyncConnection extends ServedConnection {
     // tag::async-write[]
     /** WRITE: one gathering write for the whole batch's replies. */
     private void writeReplies() {
-        channel.write(out.buffers(), out.offset(), out.writeLength(), 0L, TimeUnit.MILLISECONDS, null, onRepliesWritten);
+        transport.write(out.buffers(), out.offset(), out.writeLength(), null, onRepliesWritten);
     }
 
     /** WRITE completed, perhaps partly: write the rest, or go on. */
@@ -265,7 +281,7 @@ final class AsyncConnection extends ServedConnection {
         if (closedWith.get() != null || !failing.compareAndSet(false, true)) return;  // say why once
         CloseReason reason = failed(e);
         if (reason.isProtocolError() && !out.isEmpty()) {
-            channel.write(out.buffers(), out.offset(), out.writeLength(), 0L, TimeUnit.MILLISECONDS, reason, onOwedRepliesWritten);
+            transport.write(out.buffers(), out.offset(), out.writeLength(), reason, onOwedRepliesWritten);
         } else {
             close(reason);
         }
@@ -281,7 +297,7 @@ final class AsyncConnection extends ServedConnection {
             if (out.isEmpty()) {
                 close(reason);
             } else {
-                channel.write(out.buffers(), out.offset(), out.writeLength(), 0L, TimeUnit.MILLISECONDS, reason, this);
+                transport.write(out.buffers(), out.offset(), out.writeLength(), reason, this);
             }
         }
 
@@ -293,6 +309,7 @@ final class AsyncConnection extends ServedConnection {
 
     private void close(CloseReason reason) {
         if (!closedWith.compareAndSet(null, reason)) return;
+        transport.shutdown();
         closeChannel();
         releaseOnce();
     }

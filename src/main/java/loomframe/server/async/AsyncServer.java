@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import loomframe.server.Impl;
 import loomframe.server.Server;
 import loomframe.server.ServerConfig;
+import loomframe.server.core.AsyncTransport;
 import loomframe.server.core.ServerCore;
 
 /**
@@ -100,7 +101,7 @@ public final class AsyncServer extends ServerCore {
             AsyncConnection connection = null;
             try {
                 channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                connection = new AsyncConnection(channel, AsyncServer.this, channel.getRemoteAddress());
+                connection = new AsyncConnection(channel, AsyncTransport.plain(channel), AsyncServer.this, channel.getRemoteAddress());
                 register(connection);
                 connection.start();
             } catch (IOException | RuntimeException | Error e) {   // one failed socket never stops accepting

@@ -7,6 +7,7 @@ import java.nio.channels.SocketChannel;
 import java.util.concurrent.locks.LockSupport;
 import loomframe.server.CloseReason;
 import loomframe.server.Payload;
+import loomframe.server.core.BlockingTransport;
 import loomframe.server.core.HandlerFailure;
 import loomframe.server.core.ServedConnection;
 
@@ -21,11 +22,13 @@ import loomframe.server.core.ServedConnection;
  */
 final class BlockingConnection extends ServedConnection implements Runnable {
     private final SocketChannel channel;
+    private final BlockingTransport transport;             // the channel itself, or TLS over it
     private volatile Thread thread;
 
-    BlockingConnection(SocketChannel channel, BlockingServer server, SocketAddress remote) {
+    BlockingConnection(SocketChannel channel, BlockingTransport transport, BlockingServer server, SocketAddress remote) {
         super(server, remote);
         this.channel = channel;
+        this.transport = transport;
     }
 
     // tag::blocking-connection[]
@@ -35,12 +38,14 @@ final class BlockingConnection extends ServedConnection implements Runnable {
         thread = Thread.currentThread();
         CloseReason reason = CloseReason.INTERNAL_ERROR;
         try {
+            transport.open();
             openHandler();
             reason = serve();
         } catch (Throwable e) {                              // say why once, then close
             reason = failed(e);
             if (reason.isProtocolError()) writeOwedReplies(); // replies for earlier frames still go first
         } finally {
+            transport.shutdown();
             closeChannel();
             released(reason);
         }
@@ -63,7 +68,7 @@ final class BlockingConnection extends ServedConnection implements Runnable {
     // tag::blocking-read[]
     /** READ: blocks until bytes arrive (parks the virtual thread; its carrier serves others meanwhile). */
     private void readMore() throws IOException {
-        bytesArrived(channel.read(flow.readBuffers(), flow.readOffset(), flow.readLength()));
+        bytesArrived(transport.read(flow.readBuffers(), flow.readOffset(), flow.readLength()));
     }
     // end::blocking-read[]
 
@@ -86,7 +91,7 @@ final class BlockingConnection extends ServedConnection implements Runnable {
         long since = 0;
         long total = 0;
         while (!out.isEmpty()) {
-            long n = channel.write(out.buffers(), out.offset(), out.writeLength());
+            long n = transport.write(out.buffers(), out.offset(), out.writeLength());
             out.written(n);
             total += n;
             countWritten(n);

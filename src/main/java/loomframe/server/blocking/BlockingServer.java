@@ -11,6 +11,7 @@ import java.util.concurrent.ThreadFactory;
 import loomframe.server.Impl;
 import loomframe.server.Server;
 import loomframe.server.ServerConfig;
+import loomframe.server.core.BlockingTransport;
 import loomframe.server.core.ServerCore;
 
 /**
@@ -85,7 +86,7 @@ public final class BlockingServer extends ServerCore {
         BlockingConnection connection = null;
         try {
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);  // replies go out as soon as written
-            connection = new BlockingConnection(channel, this, channel.getRemoteAddress());
+            connection = new BlockingConnection(channel, BlockingTransport.plain(channel), this, channel.getRemoteAddress());
             register(connection);
             connectionThreads.newThread(connection).start();
         } catch (IOException | RuntimeException | Error e) {          // one failed socket never stops the loop

@@ -221,7 +221,7 @@ public final class ChartMaker {
             List<String> p99 = new ArrayList<>();
             List<String> other = new ArrayList<>();
             Map<String, Latency> lat = latency.getOrDefault(entry.getKey(), Map.of());
-            for (String impl : ServerUnderTest.IMPLS) {
+            for (String impl : new String[] {"blocking", "async", "platform", "netty"}) {
                 Echo e = m.get(impl);
                 cpu.add(e == null ? "–" : String.format(Locale.ROOT, "%.1f", e.serverCpuPerFrameNanos / 1000));
                 Latency l = lat.get(impl);

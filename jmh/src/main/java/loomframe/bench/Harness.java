@@ -1,0 +1,122 @@
+package loomframe.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Where the pieces of the benchmark harness are, for code that runs in the benchmark jar: the
+ * repository, the loomframe CLI jar (the servers under test run from it, as users run them), this
+ * jar (for the Netty reference's main), the native tools ({@code loadgen}, {@code rawecho}, built
+ * from {@code jmh/native/} by {@code jmh/native/build.sh}) and the java that runs the servers.
+ *
+ * <p>The repository is found from this jar's location ({@code ROOT/jmh/target/benchmarks.jar}), or
+ * from {@code -Dloomframe.root=DIR}. The servers run on the same java as this process (a JDK 21+,
+ * chosen by {@code jmh/bench}).
+ */
+final class Harness {
+    private Harness() {}
+
+    static Path root() {
+        String prop = System.getProperty("loomframe.root");
+        if (prop != null && !prop.isBlank()) return Path.of(prop).toAbsolutePath();
+        try {
+            Path jar = Path.of(Harness.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            for (Path p = jar.toAbsolutePath(); p != null; p = p.getParent()) {
+                if (Files.exists(p.resolve("jmh/pom.xml")) && Files.exists(p.resolve("pom.xml"))) return p;
+            }
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+        return Path.of("").toAbsolutePath();
+    }
+
+    /** The java running this process: the servers under test use the same one. */
+    static String java() {
+        return ProcessHandle.current().info().command().orElse("java");
+    }
+
+    static Path benchmarkJar() {
+        try {
+            return Path.of(Harness.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** {@code target/loomframe.jar}; built with {@code ./mvnw -B -q package -DskipTests} when missing. */
+    static Path loomframeJar() {
+        Path jar = root().resolve("target/loomframe.jar");
+        if (!Files.exists(jar)) {
+            System.err.println("harness: building " + jar);
+            run(List.of("./mvnw", "-B", "-q", "package", "-DskipTests"), "build of target/loomframe.jar");
+        }
+        return jar;
+    }
+
+    /** The directory with loadgen and rawecho, compiled by jmh/native/build.sh if they are missing or stale. */
+    static Path nativeTools() {
+        Path dir = root().resolve("jmh/target");
+        run(List.of("bash", root().resolve("jmh/native/build.sh").toString()), "jmh/native/build.sh");
+        return dir;
+    }
+
+    private static void run(List<String> command, String what) {
+        try {
+            Process p = new ProcessBuilder(command).directory(root().toFile())
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            if (p.waitFor() != 0) throw new IllegalStateException(what + " failed (exit " + p.exitValue() + ")");
+        } catch (IOException e) {
+            throw new UncheckedIOException(what + " failed", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(what + " interrupted", e);
+        }
+    }
+
+    /** The machine, the java and the code version, for the header of a results file. */
+    static String environmentJson() {
+        return String.format(Locale.ROOT,
+                "\"host\":\"%s\",\"cpus\":%d,\"java\":\"%s\",\"commit\":\"%s\",\"started\":\"%s\"",
+                uname(), Runtime.getRuntime().availableProcessors(),
+                System.getProperty("java.vm.name") + " " + Runtime.version(), commit(), Instant.now());
+    }
+
+    private static String uname() {
+        try {
+            String release = Files.readString(Path.of("/proc/sys/kernel/osrelease")).trim();
+            return "Linux " + release + " " + System.getProperty("os.arch");
+        } catch (IOException e) {
+            return System.getProperty("os.name") + " " + System.getProperty("os.arch");
+        }
+    }
+
+    private static String commit() {
+        try {
+            Process p = new ProcessBuilder("git", "describe", "--always", "--dirty").directory(root().toFile())
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            String out = new String(p.getInputStream().readAllBytes()).trim();
+            return p.waitFor() == 0 ? out : "unknown";
+        } catch (IOException e) {
+            return "unknown";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "unknown";
+        }
+    }
+
+    /** The 1-minute load average, logged before every run so a disturbed one can be spotted. */
+    static double loadAverage() {
+        try {
+            return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
+        } catch (IOException | RuntimeException e) {
+            return Double.NaN;
+        }
+    }
+}

@@ -608,7 +608,8 @@ int main(int argc, char **argv) {
     }
     if (opt.gate && !error_text[0]) gate("closing", 60000000000LL);
 
-    double window_s = (window_end - window_start) / 1e9;
+    double window_s = window_end > window_start ? (window_end - window_start) / 1e9 : 0;   /* 0: never measured */
+    if (window_s == 0) cpu_end = cpu_start;
     double client_cpu = (cpu_end - cpu_start) / 1e9;
     printf("{\"mode\":\"%s\",\"host\":\"%s\",\"port\":%d,\"connections\":%d,\"size\":%" PRIu64 ",\"pipeline\":%d,\"rate\":%.1f,"
            "\"warmup_s\":%.3f,\"window_s\":%.6f,\"connect_s\":%.3f,\"frames\":%" PRIu64 ",\"frames_per_s\":%.1f,\"bytes_per_s\":%.1f,",

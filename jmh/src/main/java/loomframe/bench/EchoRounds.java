@@ -144,25 +144,46 @@ public final class EchoRounds {
     }
 
     /** One fresh server, one generator run against it, the server stopped; errors are recorded, not thrown. */
-    static JsonObject runOne(ServerProcess.Spec spec, Case c, double warmup, double duration, Path logs, int round) throws IOException {
+    static JsonObject runOne(ServerProcess.Spec spec, Case c, double warmup, double duration, Path logs, int round) {
         JsonObject run = new JsonObject();
         run.addProperty("round", round);
         run.addProperty("case", c.name());
         run.addProperty("server", spec.server());
-        run.addProperty("load_before", Harness.loadAverage());
         String tag = String.format(Locale.ROOT, "r%d-%s-%s", round, c.name().replace(':', '_'), spec.server());
-        try (ServerProcess server = ServerProcess.start(spec, logs.resolve(tag + "-server.log"))) {
-            run.addProperty("ready", server.readyLine());
-            JsonObject load = LoadGen.run(LoadGen.Load.closed(c.connections(), c.size(), c.pipeline(), warmup, duration),
-                    server.port(), server.pid(), 0, logs.resolve(tag + "-loadgen.log"));
-            run.add("loadgen", load);
-            if (load.has("error")) run.addProperty("error", load.get("error").getAsString());
+        measure(run, spec, null, LoadGen.Load.closed(c.connections(), c.size(), c.pipeline(), warmup, duration), logs, tag);
+        return run;
+    }
+
+    /**
+     * Starts a fresh server (and first, if {@code backend} is given, a fresh backend whose port
+     * replaces {@code {backend}} in the server's handler), runs the generator, stops both; adds to
+     * {@code run} either "loadgen" (the generator's JSON), "unsupported" (the server refused its
+     * arguments: exit 2) or "error".
+     */
+    static void measure(JsonObject run, ServerProcess.Spec spec, ServerProcess.Spec backend, LoadGen.Load load, Path logs, String tag) {
+        run.addProperty("load_before", Harness.loadAverage());
+        ServerProcess back = null;
+        try {
+            if (backend != null) {
+                back = ServerProcess.start(backend, logs.resolve(tag + "-backend.log"));
+                spec = new ServerProcess.Spec(spec.server(), spec.handler().replace("{backend}", "127.0.0.1:" + back.port()),
+                        spec.executorThreads(), spec.jvmArgs(), spec.serverArgs());
+                run.addProperty("backend_ready", back.readyLine());
+            }
+            try (ServerProcess server = ServerProcess.start(spec, logs.resolve(tag + "-server.log"))) {
+                run.addProperty("ready", server.readyLine());
+                JsonObject result = LoadGen.run(load, server.port(), server.pid(), back == null ? 0 : back.pid(),
+                        logs.resolve(tag + "-loadgen.log"));
+                run.add("loadgen", result);
+                if (result.has("error")) run.addProperty("error", result.get("error").getAsString());
+            }
         } catch (ServerProcess.Unsupported e) {
             run.addProperty("unsupported", e.getMessage());
         } catch (IOException | RuntimeException e) {
-            run.addProperty("error", e.getMessage());
+            run.addProperty("error", String.valueOf(e.getMessage()));
+        } finally {
+            if (back != null) back.close();
         }
-        return run;
     }
 
     static String progress(JsonObject run) {

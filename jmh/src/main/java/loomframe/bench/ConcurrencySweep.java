@@ -2,9 +2,7 @@ package loomframe.bench;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -53,7 +51,7 @@ import java.util.Map;
  *   options: --connections LIST  --handlers LIST  --servers LIST  --executor-threads N (200)
  *            --size BYTES (1024)  --warmup S (2)  --duration S (5)  --forward-max N (5000)
  *            --open-connections N (1000)  --open-handler H (delay:1ms)  --rates LIST (frames/s; empty: none)
- *            --out FILE (jmh/results/sweep.json)  --logs DIR
+ *            --out FILE (jmh/results/sweep.json)  --logs DIR  --fail-on-error (exit 1 if a point failed: CI)
  */
 public final class ConcurrencySweep {
 
@@ -70,38 +68,28 @@ public final class ConcurrencySweep {
         String openHandler = "delay:1ms";
         Path out = Harness.root().resolve("jmh/results/sweep.json");
         Path logs = Path.of("/tmp/loomframe-bench-logs");
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (a.equals("-h") || a.equals("--help")) {
-                System.out.println("usage: ConcurrencySweep [--connections 1,10,100,1000,10000] [--handlers echo,delay:1ms,delay:10ms,forward]"
-                        + " [--servers blocking,async,async-exec,platform,netty] [--executor-threads 200] [--size 1024]"
-                        + " [--warmup 2] [--duration 5] [--forward-max 5000] [--open-connections 1000] [--open-handler delay:1ms]"
-                        + " [--rates 10000,...] [--out FILE] [--logs DIR]");
-                return;
-            }
-            if (i + 1 >= args.length) usage(a + " needs a value");
-            String v = args[++i];
-            switch (a) {
-                case "--connections" -> connections = EchoRounds.split(v);
-                case "--handlers" -> handlers = EchoRounds.split(v);
-                case "--servers" -> servers = EchoRounds.split(v);
-                case "--rates" -> rates = EchoRounds.split(v);
-                case "--executor-threads" -> executorThreads = Integer.parseInt(v);
-                case "--size" -> size = EchoRounds.Case.size(v);
-                case "--warmup" -> warmup = Double.parseDouble(v);
-                case "--duration" -> duration = Double.parseDouble(v);
-                case "--forward-max" -> forwardMax = Integer.parseInt(v);
-                case "--open-connections" -> openConnections = Integer.parseInt(v);
-                case "--open-handler" -> openHandler = v;
-                case "--out" -> out = Path.of(v);
-                case "--logs" -> logs = Path.of(v);
-                default -> usage("unknown option " + a);
+        boolean failOnError = false;
+        for (Args a = new Args("ConcurrencySweep", USAGE, args); a.next(); ) {
+            switch (a.name()) {
+                case "--connections" -> connections = a.list();
+                case "--handlers" -> handlers = a.list();
+                case "--servers" -> servers = a.list();
+                case "--rates" -> rates = a.list();
+                case "--executor-threads" -> executorThreads = a.integer();
+                case "--size" -> size = EchoRounds.Case.size(a.value());
+                case "--warmup" -> warmup = a.number();
+                case "--duration" -> duration = a.number();
+                case "--forward-max" -> forwardMax = a.integer();
+                case "--open-connections" -> openConnections = a.integer();
+                case "--open-handler" -> openHandler = a.value();
+                case "--out" -> out = Path.of(a.value());
+                case "--logs" -> logs = Path.of(a.value());
+                case "--fail-on-error" -> failOnError = true;
+                default -> a.unknown();
             }
         }
 
-        JsonObject result = JsonParser.parseString("{" + Harness.environmentJson() + "}").getAsJsonObject();
-        result.addProperty("tool", "ConcurrencySweep");
-        result.addProperty("command", "jmh/bench --main loomframe.bench.ConcurrencySweep " + String.join(" ", args));
+        JsonObject result = Harness.resultHeader("ConcurrencySweep", args);
         result.addProperty("size", size);
         result.addProperty("warmup_s", warmup);
         result.addProperty("duration_s", duration);
@@ -116,15 +104,16 @@ public final class ConcurrencySweep {
         Map<String, String> unsupported = new HashMap<>();
         long started = System.nanoTime();
         for (String handler : handlers) {
-            for (String c : connections) {
-                int n = Integer.parseInt(c);
-                if (handler.equals("forward") && n > forwardMax) continue;
+            // forward opens a backend connection per client connection: cap it (10,000 becomes 5,000).
+            int cap = handler.equals("forward") ? forwardMax : Integer.MAX_VALUE;
+            List<Integer> counts = connections.stream().map(Integer::parseInt).map(n -> Math.min(n, cap)).distinct().toList();
+            for (int n : counts) {
                 for (String server : servers) {
                     JsonObject p = point(server, handler, executorThreads, LoadGen.Load.closed(n, size, 1, warmup, duration),
                             logs, unsupported);
                     points.add(p);
                     System.out.println(describe(p));
-                    EchoRounds.write(out, result);
+                    Harness.writeJson(out, result);
                 }
             }
         }
@@ -134,14 +123,10 @@ public final class ConcurrencySweep {
                 JsonObject p = point(server, openHandler, executorThreads, load, logs, unsupported);
                 open.add(p);
                 System.out.println(describe(p));
-                EchoRounds.write(out, result);
+                Harness.writeJson(out, result);
             }
         }
-        result.addProperty("finished", Instant.now().toString());
-        result.addProperty("elapsed_s", Math.round((System.nanoTime() - started) / 1e9));
-        EchoRounds.write(out, result);
-        System.out.println("wrote " + out + " (" + points.size() + " points, " + open.size() + " open-loop points in "
-                + Math.round((System.nanoTime() - started) / 1e9) + " s)");
+        Harness.finish(out, result, started, failOnError, points, open);
     }
 
     static JsonObject point(String server, String handler, int executorThreads, LoadGen.Load load, Path logs,
@@ -181,23 +166,13 @@ public final class ConcurrencySweep {
     }
 
     static String describe(JsonObject p) {
-        String head = String.format(Locale.ROOT, "%-10s %-11s %6d conns%s", p.get("server").getAsString(), p.get("handler").getAsString(),
-                p.get("connections").getAsInt(), p.has("rate") ? String.format(Locale.ROOT, " rate %,9.0f", p.get("rate").getAsDouble()) : "");
-        if (p.has("unsupported")) return head + "  unsupported by this build: " + p.get("unsupported").getAsString();
-        if (!p.has("loadgen")) return head + "  FAILED: " + p.get("error").getAsString();
-        JsonObject l = p.getAsJsonObject("loadgen");
-        JsonObject s = l.has("server") ? l.getAsJsonObject("server") : new JsonObject();
-        return head + String.format(Locale.ROOT, "  %,10.0f frames/s%s  p50 %,8.0f µs  p99 %,8.0f µs  server %6.1f µs/frame  %5d threads  %,7d KiB  client %.2f cores%s",
-                l.get("frames_per_s").getAsDouble(),
-                p.has("little_bound") ? String.format(Locale.ROOT, " (bound %,.0f)", p.get("little_bound").getAsDouble()) : "",
-                l.getAsJsonObject("latency_us").get("p50").getAsDouble(), l.getAsJsonObject("latency_us").get("p99").getAsDouble(),
-                s.has("cpu_ns_per_frame") ? s.get("cpu_ns_per_frame").getAsDouble() / 1000 : Double.NaN,
-                s.has("threads") ? s.get("threads").getAsInt() : -1, s.has("rss_kib") ? s.get("rss_kib").getAsLong() : -1,
-                l.get("client_cores").getAsDouble(), p.has("error") ? "  ERROR " + p.get("error").getAsString() : "");
+        return String.format(Locale.ROOT, "%-10s %-11s %6d conns%s", p.get("server").getAsString(), p.get("handler").getAsString(),
+                p.get("connections").getAsInt(), p.has("rate") ? String.format(Locale.ROOT, " rate %,9.0f", p.get("rate").getAsDouble()) : "")
+                + EchoRounds.outcome(p);
     }
 
-    private static void usage(String message) {
-        System.err.println("ConcurrencySweep: " + message + " (see --help)");
-        System.exit(2);
-    }
+    static final String USAGE = "[--connections 1,10,100,1000,10000] [--handlers echo,delay:1ms,delay:10ms,forward]"
+            + " [--servers blocking,async,async-exec,platform,netty] [--executor-threads 200] [--size 1024]"
+            + " [--warmup 2] [--duration 5] [--forward-max 5000] [--open-connections 1000] [--open-handler delay:1ms]"
+            + " [--rates 10000,...] [--out FILE] [--logs DIR] [--fail-on-error]";
 }

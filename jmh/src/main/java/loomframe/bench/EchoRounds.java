@@ -1,15 +1,11 @@
 package loomframe.bench;
 
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 
@@ -52,6 +48,7 @@ import java.util.Locale;
  *   options: --cases LIST (SIZE:CONNECTIONS:IN_FLIGHT, sizes with k/m)  --servers LIST  --rounds N
  *            --warmup S  --duration S  --out FILE (JSON, default jmh/results/echo-rounds.json)
  *            --logs DIR (server and generator output, default /tmp/loomframe-bench-logs)
+ *            --fail-on-error (exit 1 if any run lost, corrupted or refused frames: CI)
  */
 public final class EchoRounds {
 
@@ -89,32 +86,24 @@ public final class EchoRounds {
         double warmup = 2, duration = 5;
         Path out = Harness.root().resolve("jmh/results/echo-rounds.json");
         Path logs = Path.of("/tmp/loomframe-bench-logs");
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (a.equals("-h") || a.equals("--help")) {
-                System.out.println("usage: EchoRounds [--cases 64:100:16,1k:100:1,...] [--servers blocking,async,platform,netty,rawecho]"
-                        + " [--rounds 3] [--warmup 2] [--duration 5] [--out FILE] [--logs DIR]");
-                return;
-            }
-            if (i + 1 >= args.length) usage(a + " needs a value");
-            String v = args[++i];
-            switch (a) {
-                case "--cases" -> cases = split(v);
-                case "--servers" -> servers = split(v);
-                case "--rounds" -> rounds = Integer.parseInt(v);
-                case "--warmup" -> warmup = Double.parseDouble(v);
-                case "--duration" -> duration = Double.parseDouble(v);
-                case "--out" -> out = Path.of(v);
-                case "--logs" -> logs = Path.of(v);
-                default -> usage("unknown option " + a);
+        boolean failOnError = false;
+        for (Args a = new Args("EchoRounds", USAGE, args); a.next(); ) {
+            switch (a.name()) {
+                case "--cases" -> cases = a.list();
+                case "--servers" -> servers = a.list();
+                case "--rounds" -> rounds = a.integer();
+                case "--warmup" -> warmup = a.number();
+                case "--duration" -> duration = a.number();
+                case "--out" -> out = Path.of(a.value());
+                case "--logs" -> logs = Path.of(a.value());
+                case "--fail-on-error" -> failOnError = true;
+                default -> a.unknown();
             }
         }
-        if (!servers.contains("netty")) usage("--servers must include netty: every figure is a ratio to it");
+        if (!servers.contains("netty")) new Args("EchoRounds", USAGE, args).fail("--servers must include netty: every figure is a ratio to it");
         List<Case> parsed = cases.stream().map(Case::parse).toList();
 
-        JsonObject result = JsonParser.parseString("{" + Harness.environmentJson() + "}").getAsJsonObject();
-        result.addProperty("tool", "EchoRounds");
-        result.addProperty("command", "jmh/bench --main loomframe.bench.EchoRounds " + String.join(" ", args));
+        JsonObject result = Harness.resultHeader("EchoRounds", args);
         result.addProperty("warmup_s", warmup);
         result.addProperty("duration_s", duration);
         result.addProperty("rounds", rounds);
@@ -128,19 +117,16 @@ public final class EchoRounds {
             for (Case c : parsed) {
                 // Rotate the order from round to round, so no server always runs first (or after Netty).
                 List<String> order = new ArrayList<>(servers);
-                java.util.Collections.rotate(order, -(round - 1));
+                Collections.rotate(order, -(round - 1));
                 for (String server : order) {
                     JsonObject run = runOne(ServerProcess.Spec.echo(server), c, warmup, duration, logs, round);
                     runs.add(run);
                     System.out.println(progress(run));
-                    write(out, result);
+                    Harness.writeJson(out, result);
                 }
             }
         }
-        result.addProperty("finished", Instant.now().toString());
-        result.addProperty("elapsed_s", Math.round((System.nanoTime() - started) / 1e9));
-        write(out, result);
-        System.out.println("wrote " + out + " (" + runs.size() + " runs in " + Math.round((System.nanoTime() - started) / 1e9) + " s)");
+        Harness.finish(out, result, started, failOnError, runs);
     }
 
     /** One fresh server, one generator run against it, the server stopped; errors are recorded, not thrown. */
@@ -161,6 +147,12 @@ public final class EchoRounds {
      * arguments: exit 2) or "error".
      */
     static void measure(JsonObject run, ServerProcess.Spec spec, ServerProcess.Spec backend, LoadGen.Load load, Path logs, String tag) {
+        measure(run, spec, backend, load, logs, tag, null);
+    }
+
+    /** As above; {@code beforeStop}, if given, runs with the server once the generator is done (a profiler's dump). */
+    static void measure(JsonObject run, ServerProcess.Spec spec, ServerProcess.Spec backend, LoadGen.Load load, Path logs, String tag,
+                        BeforeStop beforeStop) {
         run.addProperty("load_before", Harness.loadAverage());
         ServerProcess back = null;
         try {
@@ -176,27 +168,42 @@ public final class EchoRounds {
                         logs.resolve(tag + "-loadgen.log"));
                 run.add("loadgen", result);
                 if (result.has("error")) run.addProperty("error", result.get("error").getAsString());
+                if (beforeStop != null) beforeStop.accept(server);
             }
         } catch (ServerProcess.Unsupported e) {
             run.addProperty("unsupported", e.getMessage());
         } catch (IOException | RuntimeException e) {
             run.addProperty("error", String.valueOf(e.getMessage()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            run.addProperty("error", "interrupted");
         } finally {
             if (back != null) back.close();
         }
     }
 
+    interface BeforeStop {
+        void accept(ServerProcess server) throws IOException, InterruptedException;
+    }
+
     static String progress(JsonObject run) {
-        String head = String.format(Locale.ROOT, "round %d %-10s %-9s", run.get("round").getAsInt(), run.get("case").getAsString(),
-                run.get("server").getAsString());
-        if (run.has("unsupported")) return head + " unsupported by this build: " + run.get("unsupported").getAsString();
-        if (!run.has("loadgen")) return head + " FAILED: " + run.get("error").getAsString();
+        return String.format(Locale.ROOT, "round %d %-10s %-11s", run.get("round").getAsInt(), run.get("case").getAsString(),
+                run.get("server").getAsString()) + outcome(run);
+    }
+
+    /** One line for a progress log: what the generator measured, or why there is nothing. */
+    static String outcome(JsonObject run) {
+        if (run.has("unsupported")) return "  unsupported by this build: " + run.get("unsupported").getAsString();
+        if (!run.has("loadgen")) return "  FAILED: " + run.get("error").getAsString();
         JsonObject l = run.getAsJsonObject("loadgen");
         JsonObject s = l.has("server") ? l.getAsJsonObject("server") : new JsonObject();
-        return head + String.format(Locale.ROOT, " %,12.0f frames/s  p50 %,9.0f µs  p99 %,9.0f µs  server %,10.2f µs/frame  client %.2f cores%s",
-                l.get("frames_per_s").getAsDouble(), l.getAsJsonObject("latency_us").get("p50").getAsDouble(),
-                l.getAsJsonObject("latency_us").get("p99").getAsDouble(),
+        return String.format(Locale.ROOT, "  %,11.0f frames/s%s  p50 %,9.0f µs  p99 %,9.0f µs  server %,9.2f µs/frame %5d threads %,8d KiB"
+                        + "  client %.2f cores%s",
+                l.get("frames_per_s").getAsDouble(),
+                run.has("little_bound") ? String.format(Locale.ROOT, " (bound %,.0f)", run.get("little_bound").getAsDouble()) : "",
+                l.getAsJsonObject("latency_us").get("p50").getAsDouble(), l.getAsJsonObject("latency_us").get("p99").getAsDouble(),
                 s.has("cpu_ns_per_frame") ? s.get("cpu_ns_per_frame").getAsDouble() / 1000 : Double.NaN,
+                s.has("threads") ? s.get("threads").getAsInt() : -1, s.has("rss_kib") ? s.get("rss_kib").getAsLong() : -1,
                 l.get("client_cores").getAsDouble(), run.has("error") ? "  ERROR " + run.get("error").getAsString() : "");
     }
 
@@ -206,17 +213,6 @@ public final class EchoRounds {
         return a;
     }
 
-    static void write(Path out, JsonObject json) throws IOException {
-        if (out.toAbsolutePath().getParent() != null) Files.createDirectories(out.toAbsolutePath().getParent());
-        Files.writeString(out, new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create().toJson(json) + "\n");
-    }
-
-    private static void usage(String message) {
-        System.err.println("EchoRounds: " + message + " (see --help)");
-        System.exit(2);
-    }
-
-    static List<String> split(String s) {
-        return Arrays.stream(s.split(",")).map(String::trim).filter(x -> !x.isEmpty()).toList();
-    }
+    static final String USAGE = "[--cases 64:100:16,1k:100:1,...] [--servers blocking,async,platform,netty,rawecho]"
+            + " [--rounds 3] [--warmup 2] [--duration 5] [--out FILE] [--logs DIR] [--fail-on-error]";
 }

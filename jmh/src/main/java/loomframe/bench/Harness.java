@@ -1,5 +1,9 @@
 package loomframe.bench;
 
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
@@ -109,6 +113,54 @@ final class Harness {
             Thread.currentThread().interrupt();
             return "unknown";
         }
+    }
+
+    /** The head of a results file: the machine, the java, the code, which tool and the command that ran. */
+    static JsonObject resultHeader(String tool, String[] args) {
+        JsonObject r = JsonParser.parseString("{" + environmentJson() + "}").getAsJsonObject();
+        r.addProperty("tool", tool);
+        r.addProperty("command", "jmh/bench --main loomframe.bench." + tool + (args.length > 0 ? " " + String.join(" ", args) : ""));
+        return r;
+    }
+
+    /** Writes a results file, pretty-printed (diffs between runs stay readable). */
+    static void writeJson(Path out, JsonObject json) throws IOException {
+        if (out.toAbsolutePath().getParent() != null) Files.createDirectories(out.toAbsolutePath().getParent());
+        Files.writeString(out, new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create().toJson(json) + "\n");
+    }
+
+    /**
+     * Closes a results file: when it finished and how long it took, written; then the runs that
+     * failed (lost, corrupt or refused frames, a server that would not start) are counted, and with
+     * {@code failOnError} (CI) the process exits 1 if there are any. Unsupported points are not failures.
+     */
+    static void finish(Path out, JsonObject result, long startedNanos, boolean failOnError, JsonArray... runs) throws IOException {
+        long seconds = Math.round((System.nanoTime() - startedNanos) / 1e9);
+        result.addProperty("finished", Instant.now().toString());
+        result.addProperty("elapsed_s", seconds);
+        writeJson(out, result);
+        long all = 0, failed = 0;
+        for (JsonArray a : runs) {
+            all += a.size();
+            failed += a.asList().stream().filter(r -> r.getAsJsonObject().has("error")).count();
+        }
+        System.out.println("wrote " + out + " (" + all + " runs in " + seconds + " s)");
+        if (failed > 0) {
+            System.out.println(failed + " runs failed: see their \"error\" in " + out);
+            if (failOnError) System.exit(1);
+        }
+    }
+
+    /** Runs {@code jcmd PID COMMAND...} with the JDK of this process; returns what it printed. */
+    static String jcmd(long pid, String... command) throws IOException, InterruptedException {
+        List<String> c = new java.util.ArrayList<>(List.of(Path.of(java()).resolveSibling("jcmd").toString(), String.valueOf(pid)));
+        c.addAll(List.of(command));
+        Process p = new ProcessBuilder(c).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IOException(String.join(" ", c) + " failed: " + out);
+        }
+        return out;
     }
 
     /** The 1-minute load average, logged before every run so a disturbed one can be spotted. */

@@ -2,7 +2,6 @@ package loomframe.bench;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
@@ -61,27 +60,19 @@ public final class IdleConnections {
         List<String> impls = IMPLS;
         Path out = null;
         Path logs = Path.of("/tmp/loomframe-bench-logs");
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (a.equals("-h") || a.equals("--help")) {
-                System.out.println("usage: IdleConnections [--connections 10000] [--impls blocking,async,platform,netty] [--out FILE] [--logs DIR]");
-                return;
-            }
-            if (i + 1 >= args.length) usage(a + " needs a value");
-            String v = args[++i];
-            switch (a) {
-                case "--connections" -> connections = Integer.parseInt(v);
-                case "--impls" -> impls = Arrays.stream(v.split(",")).map(String::trim).toList();
-                case "--out" -> out = Path.of(v);
-                case "--logs" -> logs = Path.of(v);
-                default -> usage("unknown option " + a);
+        Args options = new Args("IdleConnections", "[--connections 10000] [--impls blocking,async,platform,netty] [--out FILE] [--logs DIR]", args);
+        while (options.next()) {
+            switch (options.name()) {
+                case "--connections" -> connections = options.integer();
+                case "--impls" -> impls = options.list();
+                case "--out" -> out = Path.of(options.value());
+                case "--logs" -> logs = Path.of(options.value());
+                default -> options.unknown();
             }
         }
-        if (connections < 1 || connections > 15_000) usage("--connections must be 1..15000 (open-file limit), got " + connections);
+        if (connections < 1 || connections > 15_000) options.fail("--connections must be 1..15000 (open-file limit), got " + connections);
 
-        JsonObject result = JsonParser.parseString("{" + Harness.environmentJson() + "}").getAsJsonObject();
-        result.addProperty("tool", "IdleConnections");
-        result.addProperty("command", "jmh/bench --main loomframe.bench.IdleConnections " + String.join(" ", args));
+        JsonObject result = Harness.resultHeader("IdleConnections", args);
         result.addProperty("note", "fresh server process, default JVM flags; warm-up " + WARM_UP + " connections; then "
                 + connections + " connections, one " + PAYLOAD + " B echo each, idle 2 s; RSS = /proc/PID/smaps_rollup of the"
                 + " process tree (garbage included); live heap = jcmd GC.run + GC.heap_info, with the connections open minus after they closed");
@@ -99,14 +90,9 @@ public final class IdleConnections {
                     r.get("second_echo_ok").getAsInt(), connections);
         }
         if (out != null) {
-            EchoRounds.write(out, result);
+            Harness.writeJson(out, result);
             System.out.println("wrote " + out);
         }
-    }
-
-    private static void usage(String message) {
-        System.err.println("IdleConnections: " + message + " (see --help)");
-        System.exit(2);
     }
 
     static JsonObject measure(String impl, int n, Path logs) throws Exception {
@@ -151,19 +137,11 @@ public final class IdleConnections {
 
     /** Heap in use right after a full GC, in bytes: {@code jcmd PID GC.run}, then {@code jcmd PID GC.heap_info}. */
     static long liveHeap(long pid) throws IOException, InterruptedException {
-        jcmd(pid, "GC.run");
-        String info = jcmd(pid, "GC.heap_info");
+        Harness.jcmd(pid, "GC.run");
+        String info = Harness.jcmd(pid, "GC.heap_info");
         Matcher m = HEAP_USED.matcher(info);
         if (!m.find()) throw new IOException("no 'used NK' in jcmd " + pid + " GC.heap_info: " + info);
         return Long.parseLong(m.group(1)) * 1024;
-    }
-
-    private static String jcmd(long pid, String command) throws IOException, InterruptedException {
-        Path jcmd = Path.of(Harness.java()).resolveSibling("jcmd");
-        Process p = new ProcessBuilder(jcmd.toString(), String.valueOf(pid), command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) throw new IOException("jcmd " + pid + " " + command + " failed: " + out);
-        return out;
     }
 
     /** Opens {@code n} connections; each sends one 1 KiB frame and reads its echo, then stays idle. */

@@ -370,30 +370,26 @@ public final class NettyReferenceServer implements AutoCloseable {
         int threads = Runtime.getRuntime().availableProcessors();
         Handler handler = new Handler.Echo();
         boolean composite = true;
-        try {
-            for (int i = 0; i < args.length; i++) {
-                String a = args[i];
-                if (a.equals("-h") || a.equals("--help")) {
-                    System.out.println("usage: NettyReferenceServer [--port 7778] [--handler echo|delay:D|forward:HOST:PORT]"
-                            + " [--cumulator composite|merge] [--threads N]");
-                    return;
-                }
-                if (i + 1 >= args.length) throw new IllegalArgumentException(a + " needs a value");
-                String v = args[++i];
-                switch (a) {
-                    case "--port" -> port = Integer.parseInt(v);
-                    case "--handler" -> handler = Handler.parse(v);
-                    case "--threads" -> threads = Integer.parseInt(v);
-                    case "--cumulator" -> {
-                        if (!v.equals("composite") && !v.equals("merge")) throw new IllegalArgumentException("--cumulator must be composite or merge, got " + v);
-                        composite = v.equals("composite");
+        var options = new Args("NettyReferenceServer",
+                "[--port 7778] [--handler echo|delay:D|forward:HOST:PORT] [--cumulator composite|merge] [--threads N]", args);
+        while (options.next()) {
+            switch (options.name()) {
+                case "--port" -> port = options.integer();
+                case "--threads" -> threads = options.integer();
+                case "--handler" -> {
+                    try {
+                        handler = Handler.parse(options.value());
+                    } catch (IllegalArgumentException e) {
+                        options.fail(e.getMessage());
                     }
-                    default -> throw new IllegalArgumentException("unknown option " + a);
                 }
+                case "--cumulator" -> {
+                    String v = options.value();
+                    if (!v.equals("composite") && !v.equals("merge")) options.fail("--cumulator must be composite or merge, got " + v);
+                    composite = v.equals("composite");
+                }
+                default -> options.unknown();
             }
-        } catch (IllegalArgumentException e) {
-            System.err.println("NettyReferenceServer: " + e.getMessage());
-            System.exit(2);
         }
         var server = new NettyReferenceServer(port, threads, handler, composite);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

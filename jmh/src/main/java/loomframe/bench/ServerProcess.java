@@ -39,6 +39,7 @@ import java.util.regex.Pattern;
  *   async-exec   loomframe serve --impl async --handler-executor N   (blocking handler offloaded)
  *   platform     loomframe serve --impl platform     (a platform thread per connection)
  *   netty        NettyReferenceServer                (Netty 4.2, epoll)
+ *   netty-merge  NettyReferenceServer --cumulator merge  (the stock cumulator: see jmh/results/README.md)
  *   rawecho      jmh/target/rawecho                  (C, epoll, no framing: the harness's ceiling)
  * </pre>
  */
@@ -73,17 +74,18 @@ final class ServerProcess implements AutoCloseable {
                         "--impl", server.equals("async-exec") ? "async" : server, "--port", "0", "--idle-timeout", "0"));
                 if (!handler.equals("echo")) c.addAll(List.of("--handler", handler));
                 if (server.equals("async-exec")) c.addAll(List.of("--handler-executor", String.valueOf(executorThreads)));
-            } else if (server.equals("netty")) {
+            } else if (server.equals("netty") || server.equals("netty-merge")) {
                 c.add(Harness.java());
                 c.add("--enable-native-access=ALL-UNNAMED");   // Netty's epoll transport is JNI: no warning
                 c.addAll(jvmArgs);
                 c.addAll(List.of("-cp", Harness.benchmarkJar().toString(), NettyReferenceServer.class.getName(), "--port", "0"));
                 if (!handler.equals("echo")) c.addAll(List.of("--handler", handler));
+                if (server.equals("netty-merge")) c.addAll(List.of("--cumulator", "merge"));   // stock decoder, for the finding
             } else if (server.equals("rawecho")) {
                 if (!handler.equals("echo")) return null;      // it only echoes
                 c.addAll(List.of(Harness.nativeTools().resolve("rawecho").toString(), "--port", "0"));
             } else {
-                throw new IllegalArgumentException("server must be blocking, async, async-exec, platform, netty or rawecho, got " + server);
+                throw new IllegalArgumentException("server must be blocking, async, async-exec, platform, netty, netty-merge or rawecho, got " + server);
             }
             c.addAll(serverArgs);
             return c;

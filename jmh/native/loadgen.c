@@ -38,6 +38,9 @@
  *                  with the time they had waited, a lower bound, and are counted as "late")
  *   drain_frames   replies completed after the window (with --gate: the frames in flight when it
  *                  closed), so frames + drain_frames is every frame answered between the two gates
+ *   unissued       open loop: frames due in the window that the generator itself never sent (it
+ *                  fell behind its schedule); they enter the histogram as late, from their due time.
+ *                  Above zero, the offered rate was beyond what generator and server could do together
  *   histogram      log-linear buckets, 64 per power of two (values within 1.6 %)
  *   client CPU     getrusage(RUSAGE_SELF) over the window, per frame and as cores used, so a
  *                  reader sees whether the generator itself was the limit (near 1.0 core: it was)
@@ -244,7 +247,7 @@ enum phase { WARMUP, MEASURE, DRAIN, DONE };
 static enum phase phase = WARMUP;
 static int issuing = 1;           /* cleared while a gate waits for in-flight frames to drain */
 static int64_t window_start, window_end;
-static uint64_t window_frames, window_bytes, late_frames, in_flight, drain_frames;
+static uint64_t window_frames, window_bytes, late_frames, in_flight, drain_frames, unissued_frames;
 
 static void fail(const char *fmt, ...) {
     if (error_text[0]) return;
@@ -614,6 +617,17 @@ int main(int argc, char **argv) {
         if (phase == WARMUP && warm_end - now < timeout) timeout = warm_end - now;
         poll_once(timeout < 0 ? 0 : timeout);
     }
+    if (opt.rate > 0 && window_end > window_start) {
+        /* Frames due inside the window that the generator never got to send (it fell behind its own
+         * schedule): late as well, by at least the time since they were due. Without this, an
+         * overloaded run would report the latency of the few frames it managed to issue. */
+        double period = 1e9 / opt.rate;
+        int64_t now = now_ns();
+        for (uint64_t k = due_index; (int64_t)(open_start + k * period) < window_end; k++) {
+            int64_t due = (int64_t)(open_start + k * period);
+            if (due >= window_start) { record(&hist, now - due); late_frames++; unissued_frames++; }
+        }
+    }
     if (opt.gate && !error_text[0]) gate("closing", 60000000000LL);
 
     double window_s = window_end > window_start ? (window_end - window_start) / 1e9 : 0;   /* 0: never measured */
@@ -624,9 +638,9 @@ int main(int argc, char **argv) {
            opt.rate > 0 ? "open" : "closed", opt.host, opt.port, opt.connections, opt.size, opt.rate > 0 ? 0 : opt.pipeline,
            opt.rate, opt.warmup_s, window_s, connect_s, window_frames, drain_frames, window_s > 0 ? window_frames / window_s : 0,
            window_s > 0 ? window_bytes / window_s : 0);
-    printf("\"latency_us\":{\"count\":%" PRIu64 ",\"mean\":%.1f,\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f},\"late_frames\":%" PRIu64 ",",
+    printf("\"latency_us\":{\"count\":%" PRIu64 ",\"mean\":%.1f,\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f},\"late_frames\":%" PRIu64 ",\"unissued_frames\":%" PRIu64 ",",
            hist.total, hist.total ? hist.sum / hist.total / 1e3 : 0, percentile(&hist, 50) / 1e3, percentile(&hist, 90) / 1e3,
-           percentile(&hist, 99) / 1e3, percentile(&hist, 99.9) / 1e3, hist.max / 1e3, late_frames);
+           percentile(&hist, 99) / 1e3, percentile(&hist, 99.9) / 1e3, hist.max / 1e3, late_frames, unissued_frames);
     printf("\"client_cpu_s\":%.4f,\"client_cores\":%.3f,\"client_cpu_ns_per_frame\":%.1f",
            client_cpu, window_s > 0 ? client_cpu / window_s : 0, window_frames ? (cpu_end - cpu_start) / (double)window_frames : 0);
     /* Everything else the machine did meanwhile: busy time minus this process and the ones sampled. */

@@ -83,8 +83,8 @@ final class EchoCharts {
         plot.setRenderer(new RangeBarRenderer(ranges, (BarRenderer) plot.getRenderer()));
         if (axis.contains("log scale")) {
             LogAxis log = new LogAxis(axis);
-            log.setNumberFormatOverride(new DecimalFormat("0.##×"));
-            log.setTickLabelFont(new Font("SansSerif", Font.PLAIN, 12));
+            log.setNumberFormatOverride(new DecimalFormat("#,##0.##×"));
+            SweepCharts.decades(log);
             plot.setRangeAxis(log);
         } else {
             // A plain linear axis with a few round ticks: readable labels ("0.5×", "1×", "1.5×").
@@ -122,8 +122,8 @@ final class EchoCharts {
         RangeBarRenderer r = new RangeBarRenderer(ranges, (BarRenderer) plot.getRenderer());
         plot.setRenderer(r);
         LogAxis log = new LogAxis("p99 ms, from the load generator's histogram (log scale)");
-        log.setNumberFormatOverride(new DecimalFormat("0.###"));
-        log.setTickLabelFont(new Font("SansSerif", Font.PLAIN, 12));
+        log.setNumberFormatOverride(new DecimalFormat("#,##0.###"));
+        SweepCharts.decades(log);
         double lo = ranges.values().stream().mapToDouble(Stat::min).filter(v -> v > 0).min().orElse(0.01);
         double hi = ranges.values().stream().mapToDouble(Stat::max).max().orElse(100);
         log.setRange(lo / 2, hi * 2);

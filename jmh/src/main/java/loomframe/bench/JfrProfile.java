@@ -18,7 +18,8 @@ import jdk.jfr.consumer.RecordingFile;
  * process, summarised as text.
  *
  * WHAT IS MEASURED
- *   A fresh server started with -XX:StartFlightRecording:settings=profile (the only flag added),
+ *   A fresh server started with -XX:StartFlightRecording:settings=profile,jdk.ExecutionSample#period=1ms
+ *   (the only flag added),
  *   one load generator run (2 s warm-up, 5 s measured), then jcmd PID JFR.dump and SIGTERM. The summary counts, over the whole recording:
  *     hot methods      jdk.ExecutionSample by the top frame (self time) and by any frame (total),
  *                      and the most frequent stack
@@ -57,7 +58,9 @@ public final class JfrProfile {
                 String name = echo.name().replace(':', '_') + "-" + server;
                 Path jfr = Path.of(System.getProperty("java.io.tmpdir"), "loomframe-" + name + ".jfr");
                 Files.deleteIfExists(jfr);
-                var spec = ServerProcess.Spec.echo(server).withJvmArgs(List.of("-XX:StartFlightRecording:settings=profile,name=bench"));
+                var spec = ServerProcess.Spec.echo(server).withJvmArgs(
+                        // profile settings, with a Java sample every 1 ms instead of 10-20: enough samples in 7 s.
+                        List.of("-XX:StartFlightRecording:settings=profile,jdk.ExecutionSample#period=1ms,name=bench"));
                 JsonObject run = new JsonObject();
                 // Dumped with jcmd before SIGTERM: loomframe's shutdown ends with Runtime.halt, which
                 // skips the JVM's own dump-on-exit.

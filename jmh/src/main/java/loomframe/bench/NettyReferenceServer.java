@@ -67,11 +67,12 @@ import java.util.concurrent.atomic.LongAdder;
  *   <li><b>The composite cumulator</b> ({@link ByteToMessageDecoder#COMPOSITE_CUMULATOR}) instead of
  *       the default merging one. The echo writes each frame as a retained slice of the decoder's
  *       cumulation buffer; while such a slice is unwritten the cumulation's reference count is above
- *       one, and the merging cumulator then copies the whole cumulation into a new buffer on every
- *       read that does not fit its spare room. With 16 pipelined 1 MiB frames that is megabytes
- *       copied per 64 KiB read: 30 ms of CPU per frame, 33 frames/s (jmh/results/README.md has the
- *       measurement; {@code --cumulator merge} reproduces it). Netty's own documentation offers the
- *       composite cumulator for this; it costs nothing measurable with small frames.
+ *       one, so the merging cumulator never discards its consumed front and keeps growing it by
+ *       reallocation, copying everything it holds. With 16 pipelined 1 MiB frames that is megabytes
+ *       copied every few 64 KiB reads: tens of ms of CPU per frame, a few dozen frames/s
+ *       (jmh/results/README.md has the measurement and the JFR stack; {@code --cumulator merge}
+ *       reproduces it). Netty documents the composite cumulator for this; it costs nothing
+ *       measurable with small frames.
  * </ul>
  * It lives in the benchmark module only; the product does not depend on Netty.
  *

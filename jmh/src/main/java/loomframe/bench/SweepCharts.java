@@ -21,6 +21,9 @@ import loomframe.bench.figures.BenchFigures;
 import loomframe.bench.figures.BenchFigures.SweepPoint;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.ValueAxis;
+import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.chart.title.TextTitle;
@@ -44,7 +47,7 @@ final class SweepCharts {
             List<SweepPoint> ps = points.stream().filter(p -> p.handler().equals(h) && p.measured()).toList();
             if (ps.isEmpty()) continue;
             double delay = ConcurrencySweep.delaySeconds(h);
-            JFreeChart fps = chart("frames/s against connections (log-log)", "frames/s", ps, SweepPoint::framesPerSecond);
+            JFreeChart fps = chart("frames/s against connections", "frames/s", ps, SweepPoint::framesPerSecond);
             if (delay > 0) {
                 // Little's law: with one frame in flight per connection, at most connections / delay frames/s.
                 XYSeries little = new XYSeries("Little's law: connections ÷ " + h.substring(6));
@@ -57,7 +60,7 @@ final class SweepCharts {
                 r.setSeriesStroke(i, new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {8f, 5f}, 0f));
                 r.setSeriesShapesVisible(i, false);
             }
-            JFreeChart p99 = chart("p99 latency against connections (log-log)", "p99 ms", ps, p -> p.p99() / 1000);
+            JFreeChart p99 = chart("p99 latency against connections", "p99 ms", ps, p -> p.p99() / 1000);
             JFreeChart threads = chart("server threads against connections", "threads", ps, p -> p.threads());
             JFreeChart rss = chart("server RSS against connections", "RSS MiB", ps, p -> p.rssKib() / 1024.0);
             grid(docs.resolve("bench-sweep-" + h.replace(':', '-') + ".png"),
@@ -95,12 +98,8 @@ final class SweepCharts {
         }
         LogAxis x = new LogAxis("connections (log scale)");
         x.setNumberFormatOverride(new DecimalFormat("#,##0"));
-        LogAxis yAxis = new LogAxis(yLabel + " (log scale)");
-        yAxis.setNumberFormatOverride(new DecimalFormat("#,##0.###"));
-        for (LogAxis a : List.of(x, yAxis)) {
-            a.setTickLabelFont(new Font("SansSerif", Font.PLAIN, 12));
-            a.setSmallestValue(1e-3);
-        }
+        decades(x);
+        ValueAxis yAxis = valueAxis(yLabel, data);
         XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(true, true);
         int i = 0;
         for (String server : servers) {
@@ -115,6 +114,40 @@ final class SweepCharts {
         JFreeChart chart = new JFreeChart(title, new Font("SansSerif", Font.BOLD, 15), plot, true);
         chart.setBackgroundPaint(Color.WHITE);
         return chart;
+    }
+
+    /**
+     * A log axis with a labelled tick per decade when the values span more than a decade and a half
+     * (frames/s, latency); else a linear one (threads, RSS), whose automatic ticks stay readable.
+     */
+    static ValueAxis valueAxis(String label, XYSeriesCollection data) {
+        double lo = Double.MAX_VALUE, hi = 0;
+        for (int i = 0; i < data.getSeriesCount(); i++) {
+            for (int j = 0; j < data.getItemCount(i); j++) {
+                double v = data.getYValue(i, j);
+                if (v > 0) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+            }
+        }
+        if (hi > 0 && hi / lo > 30) {
+            LogAxis log = new LogAxis(label + " (log scale)");
+            log.setNumberFormatOverride(new DecimalFormat("#,##0.###"));
+            decades(log);
+            return log;
+        }
+        NumberAxis linear = new NumberAxis(label);
+        linear.setAutoRangeIncludesZero(true);
+        linear.setNumberFormatOverride(new DecimalFormat("#,##0.##"));
+        linear.setTickLabelFont(new Font("SansSerif", Font.PLAIN, 12));
+        return linear;
+    }
+
+    /** One labelled tick per power of ten (1, 10, 100, 1,000), minor ticks between: readable labels. */
+    static void decades(LogAxis a) {
+        a.setTickUnit(new NumberTickUnit(1.0));
+        a.setMinorTickCount(9);
+        a.setMinorTickMarksVisible(true);
+        a.setTickLabelFont(new Font("SansSerif", Font.PLAIN, 12));
+        a.setSmallestValue(1e-3);
     }
 
     /** Four charts in one image, two by two, under one title. */

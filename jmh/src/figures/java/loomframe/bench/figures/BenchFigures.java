@@ -308,11 +308,23 @@ public final class BenchFigures {
 
     static String sweepRunLine(JsonObject r) {
         if (r == null) return MISSING;
+        List<Double> other = new ArrayList<>();
+        for (String array : List.of("points", "open_loop")) {
+            if (!r.has(array)) continue;
+            for (JsonElement e : r.getAsJsonArray(array)) {
+                JsonObject p = e.getAsJsonObject();
+                if (p.has("loadgen") && p.getAsJsonObject("loadgen").has("other_cores")) {
+                    other.add(p.getAsJsonObject("loadgen").get("other_cores").getAsDouble());
+                }
+            }
+        }
+        Stat o = Stat.of(other);
         return String.format(Locale.ROOT, "Run `%s` (jmh/run-sweep.sh): %s B frames, one in flight per connection, %s s warm-up + %s s measured,"
-                        + " a fresh server process per point; forward backend: %s; async-exec = `--impl async --handler-executor %d`; %s, %s, code `%s`, %s.\n",
+                        + " a fresh server process per point; forward backend: %s; async-exec = `--impl async --handler-executor %d`; %s, %s, code `%s`, %s."
+                        + " Other load during the measured windows: median %.2f, at most %.2f cores.\n",
                 r.get("command").getAsString(), r.get("size").getAsString(), num(r.get("warmup_s").getAsDouble()), num(r.get("duration_s").getAsDouble()),
                 r.get("backend").getAsString(), r.get("executor_threads").getAsInt(), r.get("host").getAsString(), r.get("java").getAsString(),
-                r.get("commit").getAsString(), r.get("started").getAsString().substring(0, 10));
+                r.get("commit").getAsString(), r.get("started").getAsString().substring(0, 10), o == null ? 0 : o.median(), o == null ? 0 : o.max());
     }
 
     static String sweepTable(List<SweepPoint> points) {
@@ -467,9 +479,5 @@ public final class BenchFigures {
         if (l.endsWith("k")) return l.substring(0, l.length() - 1) + " KiB";
         if (l.endsWith("m")) return l.substring(0, l.length() - 1) + " MiB";
         return size + " B";
-    }
-
-    static List<String> list(JsonArray a) {
-        return a == null ? List.of() : Arrays.asList(new com.google.gson.Gson().fromJson(a, String[].class));
     }
 }

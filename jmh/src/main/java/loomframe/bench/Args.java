@@ -2,6 +2,7 @@ package loomframe.bench;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * The command-line loop every benchmark main shares: {@code --name value} options and bare flags,
@@ -51,22 +52,20 @@ final class Args {
     }
 
     int integer() {
-        String name = name(), v = value();
-        try {
-            return Integer.parseInt(v);
-        } catch (NumberFormatException e) {
-            fail(name + " must be a whole number, got " + v);
-            return 0;
-        }
+        return parsed(Integer::parseInt, "a whole number");
     }
 
     double number() {
+        return parsed(Double::parseDouble, "a number");
+    }
+
+    private <T> T parsed(Function<String, T> parse, String what) {
         String name = name(), v = value();
         try {
-            return Double.parseDouble(v);
+            return parse.apply(v);
         } catch (NumberFormatException e) {
-            fail(name + " must be a number, got " + v);
-            return 0;
+            fail(name + " must be " + what + ", got " + v);
+            return null;
         }
     }
 

@@ -8,6 +8,11 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.lang.System.Logger.Level;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import loomframe.metrics.MetricsEndpoint;
+import loomframe.server.core.ConnectionLog;
 import loomframe.server.core.Durations;
 import loomframe.frame.FrameFormat;
 import loomframe.server.FrameHandler;
@@ -27,10 +32,12 @@ import picocli.CommandLine.TypeConversionException;
 /**
  * {@code loomframe serve}: runs a server until SIGINT/SIGTERM.
  *
- * <p>Once accepting it prints the readiness line scripts wait for, {@code listening on HOST:PORT (settings)}.
+ * <p>Once accepting it prints the readiness line scripts wait for, {@code listening on HOST:PORT (settings)},
+ * and with {@code --metrics} the line {@code metrics on http://HOST:PORT/metrics, health on ...}.
  * On a signal a shutdown hook closes the server gracefully (bounded by {@code --shutdown-timeout}),
  * prints the final statistics line and ends the JVM with status 0: a signal is how a server is
- * meant to stop, not a failure.
+ * meant to stop, not a failure. {@code /health} answers 503 from the signal on (after
+ * {@code --drain-delay}, if one is set, during which the server still accepts) until the JVM exits.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
         description = {"Serve length-prefixed frames until SIGINT/SIGTERM.",
@@ -39,6 +46,7 @@ import picocli.CommandLine.TypeConversionException;
                 "  loomframe serve                                   # echo on 127.0.0.1:7777",
                 "  loomframe serve --impl async --port 0 --stats-interval 5s",
                 "  loomframe serve --byte-order little               # the C# sample's clients",
+                "  loomframe serve --metrics 9100 --log-format json  # Prometheus on 127.0.0.1:9100/metrics, JSON logs",
                 "", "Exit codes: 0 stopped by a signal, 1 cannot listen (e.g. port in use), 2 usage error."})
 final class ServeCommand implements Callable<Integer> {
 
@@ -88,17 +96,35 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = {"-v", "--verbose"}, description = "Log DEBUG records and stack traces.")
     boolean verbose;
 
+    @Option(names = "--log-format", paramLabel = "text|json", defaultValue = "text", converter = LogFormatConverter.class,
+            description = "text: one readable line per record; json: one JSON object per line with time, level, message, "
+                    + "and peer and reason where they apply (default: ${DEFAULT-VALUE}).")
+    Logging.Format logFormat;
+
+    @Option(names = "--metrics", paramLabel = "[HOST:]PORT", converter = MetricsAddress.Converter.class,
+            description = "Serve Prometheus metrics at http://HOST:PORT/metrics and a health check at /health "
+                    + "(200 ok while serving, 503 draining once shutdown begins); HOST defaults to 127.0.0.1, "
+                    + "PORT 0 takes a free one (default: off).")
+    MetricsAddress metricsAddress;
+
+    @Option(names = "--drain-delay", paramLabel = "D", defaultValue = "0", converter = DurationConverter.class,
+            description = "On SIGTERM, first keep serving and accepting for D while /health answers 503, so a load balancer "
+                    + "sends new connections elsewhere; then shut down (default: 0, shut down at once).")
+    Duration drainDelay;
+
     @Override
     public Integer call() throws InterruptedException {
         ServerConfig config = config();
         PrintWriter out = spec.commandLine().getOut();
-        Logging.configure(spec.commandLine().getErr(), verbose);
+        Logging.configure(spec.commandLine().getErr(), verbose, logFormat);
 
         Server server = start(config);
+        MetricsEndpoint metrics = startMetrics(server);
         out.println(readinessLine(server));
         if (server.address().getAddress().isLoopbackAddress()) {
             out.println("bound to a loopback address: only this machine can connect; use --host 0.0.0.0 to accept remote clients");
         }
+        if (metrics != null) out.println("metrics on " + metrics.metricsUrl() + ", health on " + metrics.healthUrl());
         out.flush();
 
         Thread stats = statsInterval == null || statsInterval.isZero() ? null
@@ -107,7 +133,8 @@ final class ServeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (!stopping.compareAndSet(false, true)) return;
             try {
-                server.close();
+                drainDelay(metrics);
+                server.close();          // /health says 503 from here until the JVM halts: it stays up
             } finally {
                 stopStats(stats);
                 out.println("final stats: " + server.stats());
@@ -124,6 +151,33 @@ final class ServeCommand implements Callable<Integer> {
             out.flush();
         }
         return Main.OK;
+    }
+
+    /** The endpoint {@code --metrics} asks for, or null; if it cannot bind, the server is closed again and serve fails (exit 1). */
+    private MetricsEndpoint startMetrics(Server server) {
+        if (metricsAddress == null) return null;
+        try {
+            return MetricsEndpoint.start(server, InetAddress.getByName(metricsAddress.host()), metricsAddress.port());
+        } catch (IOException | RuntimeException e) {
+            server.close();
+            String why = e instanceof BindException ? e.getMessage() + " (choose another --metrics port, or --metrics 0 for any free one)"
+                    : e instanceof UnknownHostException ? "unknown host " + metricsAddress.host()
+                    : e.toString();
+            throw new CommandFailure("cannot serve metrics on " + metricsAddress + ": " + why, e);
+        }
+    }
+
+    /** {@code --drain-delay}: announce the drain on /health and keep serving a while before shutting down. */
+    private void drainDelay(MetricsEndpoint metrics) {
+        if (drainDelay.isZero()) return;
+        if (metrics != null) metrics.drain();
+        ConnectionLog.LOG.log(Level.INFO, "shutting down in " + Durations.format(drainDelay) + " (--drain-delay): still serving"
+                + (metrics != null ? "; " + metrics.healthUrl() + " answers 503 meanwhile" : ""));
+        try {
+            Thread.sleep(drainDelay);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private ServerConfig config() {
@@ -195,6 +249,16 @@ final class ServeCommand implements Callable<Integer> {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    static final class LogFormatConverter implements ITypeConverter<Logging.Format> {
+        @Override
+        public Logging.Format convert(String value) {
+            for (Logging.Format f : Logging.Format.values()) {
+                if (f.cliName().equals(value.toLowerCase(Locale.ROOT))) return f;
+            }
+            throw new TypeConversionException("expected text or json, got '" + value + "'");
         }
     }
 

@@ -117,7 +117,7 @@ final class Logging {
             var sb = new StringBuilder(128)
                     .append(TIME.format(LocalDateTime.now())).append(' ')
                     .append(levelName(r.getLevel())).append(' ')
-                    .append(formatMessage(r));
+                    .append(message(r));
             Throwable t = thrown(r);
             if (t != null && stackTraces) {
                 sb.append(System.lineSeparator()).append(stackTrace(t));
@@ -147,6 +147,15 @@ final class Logging {
         }
     }
 
+    /**
+     * The record's message as logged. Not {@code Formatter.formatMessage}: the server's messages are
+     * complete (they may quote a peer's or a handler's text), and MessageFormat would replace a
+     * {@code {0}} in them with the record's {@code ConnectionLog.Fields}.
+     */
+    static String message(LogRecord r) {
+        return String.valueOf(r.getMessage());
+    }
+
     static String stackTrace(Throwable t) {
         var trace = new StringWriter();
         t.printStackTrace(new PrintWriter(trace));
@@ -171,7 +180,7 @@ final class Logging {
         @Override
         public String format(LogRecord r) {
             var sb = new StringBuilder(192);
-            open(sb, r.getInstant(), OneLine.levelName(r.getLevel()), formatMessage(r));
+            open(sb, r.getInstant(), OneLine.levelName(r.getLevel()), message(r));
             Object[] params = r.getParameters();
             if (params != null && params.length > 0 && params[0] instanceof ConnectionLog.Fields f) {
                 if (f.peer() != null) sb.append(",\"peer\":").append(Json.quote(f.peer()));

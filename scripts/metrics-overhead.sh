@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Does --metrics cost the hot path? Runs the same `loomframe load` against `serve` without and with
-# --metrics (scraped once a second meanwhile, more often than Prometheus would), alternating, and
-# prints frames/s and p99 of each run.
+# --metrics (scraped once a second meanwhile, more often than Prometheus would), alternating which
+# goes first, and prints frames/s and p99 of each run.
 #
 #   scripts/metrics-overhead.sh [IMPL] [REPETITIONS]      defaults: blocking 3
 #
@@ -45,7 +45,12 @@ run() {   # run off|on REP: prints "frames/s p99"
 echo "impl $IMPL, load $LOAD_ARGS"
 printf '%-4s %18s %12s   %18s %12s\n' rep "off: frames/s" "p99 us" "on: frames/s" "p99 us"
 for rep in $(seq 1 "$REPS"); do
-    read -r off_fps off_p99 <<<"$(run off "$rep")"
-    read -r on_fps on_p99 <<<"$(run on "$rep")"
+    if [ $((rep % 2)) = 1 ]; then                    # alternate which goes first: the machine drifts
+        read -r off_fps off_p99 <<<"$(run off "$rep")"
+        read -r on_fps on_p99 <<<"$(run on "$rep")"
+    else
+        read -r on_fps on_p99 <<<"$(run on "$rep")"
+        read -r off_fps off_p99 <<<"$(run off "$rep")"
+    fi
     printf '%-4s %18.0f %12.0f   %18.0f %12.0f\n' "$rep" "$off_fps" "$off_p99" "$on_fps" "$on_p99"
 done

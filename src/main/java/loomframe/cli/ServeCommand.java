@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import java.lang.System.Logger.Level;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -252,33 +253,32 @@ final class ServeCommand implements Callable<Integer> {
         }
     }
 
+    /** The constant of {@code values} whose CLI name is {@code value} (any case), or a usage error naming the choices. */
+    private static <T> T byName(T[] values, Function<T, String> cliName, String value, String choices) {
+        for (T v : values) {
+            if (cliName.apply(v).equals(value.toLowerCase(Locale.ROOT))) return v;
+        }
+        throw new TypeConversionException("expected " + choices + ", got '" + value + "'");
+    }
+
     static final class LogFormatConverter implements ITypeConverter<Logging.Format> {
         @Override
         public Logging.Format convert(String value) {
-            for (Logging.Format f : Logging.Format.values()) {
-                if (f.cliName().equals(value.toLowerCase(Locale.ROOT))) return f;
-            }
-            throw new TypeConversionException("expected text or json, got '" + value + "'");
+            return byName(Logging.Format.values(), Logging.Format::cliName, value, "text or json");
         }
     }
 
     static final class ImplConverter implements ITypeConverter<Impl> {
         @Override
         public Impl convert(String value) {
-            for (Impl i : Impl.values()) {
-                if (i.cliName().equals(value.toLowerCase(Locale.ROOT))) return i;
-            }
-            throw new TypeConversionException("expected blocking, async or platform, got '" + value + "'");
+            return byName(Impl.values(), Impl::cliName, value, "blocking, async or platform");
         }
     }
 
     static final class HandlerConverter implements ITypeConverter<FrameHandler.Builtin> {
         @Override
         public FrameHandler.Builtin convert(String value) {
-            for (FrameHandler.Builtin h : FrameHandler.Builtin.values()) {
-                if (h.cliName().equals(value.toLowerCase(Locale.ROOT))) return h;
-            }
-            throw new TypeConversionException("expected echo or discard, got '" + value + "'");
+            return byName(FrameHandler.Builtin.values(), FrameHandler.Builtin::cliName, value, "echo or discard");
         }
     }
 }

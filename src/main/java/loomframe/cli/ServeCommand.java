@@ -47,7 +47,7 @@ import picocli.CommandLine.TypeConversionException;
                 "  loomframe serve                                   # echo on 127.0.0.1:7777",
                 "  loomframe serve --impl async --port 0 --stats-interval 5s",
                 "  loomframe serve --byte-order little               # the C# sample's clients",
-                "  loomframe serve --metrics 9100 --log-format json  # Prometheus on 127.0.0.1:9100/metrics, JSON logs",
+                "  loomframe serve --metrics 9100 --log-format json  # metrics on 127.0.0.1:9100, JSON logs",
                 "", "Exit codes: 0 stopped by a signal, 1 cannot listen (e.g. port in use), 2 usage error."})
 final class ServeCommand implements Callable<Integer> {
 

@@ -16,6 +16,7 @@ import loomframe.metrics.MetricsEndpoint;
 import loomframe.server.core.ConnectionLog;
 import loomframe.server.core.Durations;
 import loomframe.frame.FrameFormat;
+import loomframe.handlers.Handlers;
 import loomframe.server.FrameHandler;
 import loomframe.server.Impl;
 import loomframe.Loomframe;
@@ -66,9 +67,16 @@ final class ServeCommand implements Callable<Integer> {
                     + "platform: a platform thread per connection (default: ${DEFAULT-VALUE}).")
     Impl impl;
 
-    @Option(names = "--handler", paramLabel = "echo|discard", defaultValue = "echo", converter = HandlerConverter.class,
-            description = "echo replies with each frame; discard replies nothing (default: ${DEFAULT-VALUE}).")
-    FrameHandler.Builtin handler;
+    @Option(names = "--handler", paramLabel = "echo|discard|delay:D|forward:HOST:PORT", defaultValue = "echo",
+            description = "echo replies with each frame; discard replies nothing; delay:D echoes D after the frame "
+                    + "arrived (a stand-in for a backend call); forward:HOST:PORT relays each frame to a backend framing "
+                    + "server and replies with its reply (default: ${DEFAULT-VALUE}).")
+    String handler;
+
+    @Option(names = "--handler-threads", paramLabel = "N", defaultValue = "0",
+            description = "--impl async only: run the handler on a pool of N threads instead of the channel group's "
+                    + "(a blocking handler offloaded, as most async servers do); 0 runs it in place (default: ${DEFAULT-VALUE}).")
+    int handlerThreads;
 
     @Mixin
     FramingOptions framing;
@@ -184,7 +192,8 @@ final class ServeCommand implements Callable<Integer> {
     private ServerConfig config() {
         FrameFormat format = framing.format(spec.commandLine());
         try {
-            var builder = ServerConfig.builder().host(host).port(port).impl(impl).handler(handler).format(format)
+            var builder = ServerConfig.builder().host(host).port(port).impl(impl).handler(Handlers.parse(handler, format))
+                    .handlerThreads(handlerThreads).format(format)
                     .idleTimeout(idleTimeout).maxConnections(maxConnections).shutdownTimeout(shutdownTimeout);
             if (maxBuffered != null) builder.maxBuffered(maxBuffered);
             return builder.build();
@@ -214,6 +223,7 @@ final class ServeCommand implements Callable<Integer> {
         return "listening on " + hostPort(server.address())
                 + " (impl " + c.impl().cliName()
                 + ", handler " + handlerName(c.handler())
+                + (c.handlerThreads() > 0 ? " on " + c.handlerThreads() + " threads" : "")
                 + ", " + f.describeLength()
                 + ", max frame " + SizeConverter.format(f.maxFrame())
                 + ", idle timeout " + (c.hasIdleTimeout() ? Durations.format(c.idleTimeout()) : "off")
@@ -227,8 +237,11 @@ final class ServeCommand implements Callable<Integer> {
         return (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
     }
 
+    /** The command-line name of a built-in handler ({@code delay:10ms}), else the class of a program's own. */
     private static String handlerName(FrameHandler handler) {
-        return handler instanceof FrameHandler.Builtin b ? b.cliName() : handler.getClass().getSimpleName();
+        String pkg = handler.getClass().getPackageName();
+        boolean builtin = handler instanceof FrameHandler.Builtin || pkg.equals(Handlers.class.getPackageName());
+        return builtin ? handler.toString() : handler.getClass().getSimpleName();
     }
 
     private static void stopStats(Thread stats) {
@@ -272,13 +285,6 @@ final class ServeCommand implements Callable<Integer> {
         @Override
         public Impl convert(String value) {
             return byName(Impl.values(), Impl::cliName, value, "blocking, async or platform");
-        }
-    }
-
-    static final class HandlerConverter implements ITypeConverter<FrameHandler.Builtin> {
-        @Override
-        public FrameHandler.Builtin convert(String value) {
-            return byName(FrameHandler.Builtin.values(), FrameHandler.Builtin::cliName, value, "echo or discard");
         }
     }
 }

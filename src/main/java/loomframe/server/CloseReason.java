@@ -28,6 +28,8 @@ public enum CloseReason {
     RESET("reset", true),
     /** The frame handler threw (an exception or an {@link Error} such as {@link StackOverflowError}). */
     HANDLER_ERROR("handler-error", true),
+    /** The handler's backend could not be reached, failed or stalled ({@link BackendException}). */
+    BACKEND("backend", true),
     /** The connection could not be started (for example, no thread could be created for it). */
     START_FAILED("start-failed", true),
     /** A failure in the server itself while serving this connection (a bug, or an {@link OutOfMemoryError}). */

@@ -33,6 +33,22 @@ public interface FrameHandler {
      */
     void handle(Payload payload, Replies replies) throws Exception;
 
+    /**
+     * The handler for one new connection. By default the same handler serves every connection;
+     * a handler with state per connection (a backend connection, say) returns a new one here, and
+     * is {@linkplain #close() closed} when that connection ends.
+     */
+    default FrameHandler open(HandlerContext connection) throws Exception {
+        return this;
+    }
+
+    /**
+     * The connection a handler returned by {@link #open} was made for has ended (never called on a
+     * handler that {@code open} returned itself, which serves other connections).
+     */
+    default void close() {
+    }
+
     /** Replies to each frame with an identical frame. */
     static FrameHandler echo() {
         return Builtin.ECHO;
@@ -43,7 +59,7 @@ public interface FrameHandler {
         return Builtin.DISCARD;
     }
 
-    /** The built-in handlers that need no settings, by their command-line names. */
+    /** The built-in handlers that need no settings, by their command-line names ({@code loomframe.handlers} has the others). */
     enum Builtin implements FrameHandler {
         ECHO {
             @Override

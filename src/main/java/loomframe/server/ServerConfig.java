@@ -24,9 +24,10 @@ import loomframe.frame.FrameFormat;
  * @param maxPendingReplies reply bytes owed to one client before the server stops taking its
  *                        frames (and so reading from it) until they are written; every implementation
  * @param shutdownTimeout how long {@link Server#close()} lets connections finish their frames
- * @param handlerThreads  {@link Impl#ASYNC} only: run a blocking {@link FrameHandler} on a pool of
- *                        this many threads instead of on the channel group's; 0 runs it in place
- *                        (an {@link AsyncFrameHandler} never needs it)
+ * @param handlerThreads  {@link Impl#ASYNC} only: run the handler's blocking form on a pool of this
+ *                        many threads instead of on the channel group's, as most async servers offload
+ *                        blocking work; 0 runs the asynchronous form if the handler has one, else
+ *                        the blocking form in place
  */
 public record ServerConfig(
         String host,

@@ -24,7 +24,7 @@ class UsageErrorTest {
             "load --size 64                              | Missing required option: '--connections=C'",
             "send --message hi --size 3                  | mutually exclusive",
             "serve --impl fibers                         | expected blocking, async or platform, got 'fibers'",
-            "serve --handler reverse                     | expected echo or discard, got 'reverse'",
+            "serve --handler reverse                     | expected echo, discard, delay:D or forward:HOST:PORT, got 'reverse'",
             "serve --byte-order middle                   | expected big or little, got 'middle'",
             "serve --max-frame 3GiB                      | --max-frame must be 0..2147483639, got 3221225472",
             "serve --port 70000                          | --port must be 0..65535, got 70000",

@@ -9,11 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import loomframe.Loomframe;
+import loomframe.Poll;
 import loomframe.TestWire;
 import loomframe.frame.FrameFormat;
 import loomframe.server.CloseReason;
@@ -136,7 +135,7 @@ class AncestorFlawsTest {
                 peer.write(bad);
                 assertTrue(peer.closedByServer(), "the connection is closed");
             }
-            awaitTrue(() -> server.stats().closed(CloseReason.TOO_LARGE) == 1, server.stats().toString());
+            Poll.until(() -> server.stats().toString(), () -> server.stats().closed(CloseReason.TOO_LARGE) == 1);
         }
     }
 
@@ -199,11 +198,4 @@ class AncestorFlawsTest {
         return TestWire.concat(List.of(a, b));
     }
 
-    private static void awaitTrue(BooleanSupplier condition, String message) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) throw new AssertionError("timed out waiting: " + message);
-            Thread.sleep(5);
-        }
-    }
 }

@@ -4,11 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Supplier;
 import loomframe.Loomframe;
+import loomframe.Poll;
 import loomframe.TestWire;
 import loomframe.frame.FrameFormat;
 import loomframe.server.core.ChunkPool;
@@ -32,7 +31,7 @@ class BadInputTest {
             if (closeOutput) attacker.socket.shutdownOutput();
             assertTrue(attacker.closedByServer(), "the offending connection is closed");
         }
-        awaitTrue(() -> server.stats().closed(reason) >= 1, "closed as " + reason + ": " + server.stats());
+        Poll.until(() -> "closed as " + reason + ": " + server.stats(), () -> server.stats().closed(reason) >= 1);
         assertEquals(errorsBefore + 1, server.stats().errors(), "the error counter rose");
         try (var good = new TestWire(server.port(), format)) {
             good.write(format.encode("still here".getBytes()));
@@ -54,7 +53,7 @@ class BadInputTest {
     void refusesTheCSharpMinusOneInsteadOfReadingFourGigabytes(Impl impl) throws Exception {
         try (Server server = start(impl, FrameFormat.CSHARP_SAMPLE)) {
             assertRefused(server, FrameFormat.CSHARP_SAMPLE, new byte[] {-1, -1, -1, -1, 1, 2, 3}, false, CloseReason.TOO_LARGE);
-            awaitTrue(() -> server.stats().bufferedBytes() == 0, "nothing held for the refused frame: " + server.stats());
+            Poll.until(() -> "nothing held for the refused frame: " + server.stats(), () -> server.stats().bufferedBytes() == 0);
         }
     }
 
@@ -91,7 +90,7 @@ class BadInputTest {
                 attacker.write(new byte[] {0, 0, 1, 0, 1, 2, 3});
                 attacker.socket.setSoLinger(true, 0);              // close sends RST
             }
-            awaitTrue(() -> server.stats().errors() == 1, "reset counted: " + server.stats());
+            Poll.until(() -> "reset counted: " + server.stats(), () -> server.stats().errors() == 1);
             try (var good = new TestWire(server.port(), FrameFormat.DEFAULT)) {
                 good.write(FrameFormat.DEFAULT.encode(new byte[] {9}));
                 assertArrayEquals(new byte[] {9}, good.readFrame());
@@ -125,7 +124,7 @@ class BadInputTest {
                 csharpClient.readFrame();
                 assertTrue(csharpClient.closedByServer());
             }
-            awaitTrue(() -> server.stats().closed(CloseReason.EOF) == 1, server.stats().toString());
+            Poll.until(() -> server.stats().toString(), () -> server.stats().closed(CloseReason.EOF) == 1);
             assertEquals(0, server.stats().errors());
         }
     }
@@ -143,8 +142,7 @@ class BadInputTest {
                     attackers.add(a);
                 }
                 // Each holds the chunk its 4 bytes were read into, and at most one more for the next read.
-                awaitTrue(() -> server.stats().bufferedBytes() >= (long) connections * ChunkPool.CHUNK_SIZE,
-                        "each holds a chunk: " + server.stats());
+                Poll.until(() -> "each holds a chunk: " + server.stats(), () -> server.stats().bufferedBytes() >= (long) connections * ChunkPool.CHUNK_SIZE);
                 assertTrue(server.stats().bufferedBytes() <= 2L * connections * ChunkPool.CHUNK_SIZE,
                         "kilobytes per connection, not 16 MiB: " + server.stats());
                 try (var good = new TestWire(server.port(), FrameFormat.DEFAULT)) {
@@ -154,15 +152,8 @@ class BadInputTest {
             } finally {
                 for (var a : attackers) a.close();
             }
-            awaitTrue(() -> server.stats().bufferedBytes() == 0, "memory given back: " + server.stats());
+            Poll.until(() -> "memory given back: " + server.stats(), () -> server.stats().bufferedBytes() == 0);
         }
     }
 
-    static void awaitTrue(Supplier<Boolean> condition, String message) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (!condition.get()) {
-            if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting: " + message);
-            Thread.sleep(5);
-        }
-    }
 }

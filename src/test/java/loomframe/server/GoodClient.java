@@ -58,12 +58,5 @@ final class GoodClient implements AutoCloseable {
         if (e instanceof Error er) throw er;
     }
 
-    static void awaitCondition(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + 20_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) throw new AssertionError("timed out waiting for: " + what);
-            Thread.sleep(5);
-        }
-    }
 
 }

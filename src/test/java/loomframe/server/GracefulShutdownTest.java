@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import loomframe.Loomframe;
+import loomframe.Poll;
 import loomframe.TestWire;
 import loomframe.frame.FrameFormat;
 import org.junit.jupiter.api.Timeout;
@@ -56,13 +57,12 @@ class GracefulShutdownTest {
             }
 
             // The server has read them: the frames are in progress (or complete) on its side, not only in the kernel.
-            GoodClient.awaitCondition("server is mid-frame on every connection",
-                    () -> server.stats().bufferedBytes() >= midFrame * 1024L
+            Poll.until("server is mid-frame on every connection", () -> server.stats().bufferedBytes() >= midFrame * 1024L
                             && server.stats().frames() >= midFrame + complete + complete * pipelined);
             CompletableFuture<Void> closing = CompletableFuture.runAsync(server::close);
 
             // Stop accepting at once: new connections are refused while old ones are still mid-frame.
-            GoodClient.awaitCondition("new connections refused", refused.apply(server.port()));
+            Poll.until("new connections refused", refused.apply(server.port()));
             assertTrue(!closing.isDone(), "close() returned while clients were mid-frame");
 
             for (int i = 0; i < midFrame; i++) {              // finish the frames: each is answered, then closed
@@ -105,8 +105,7 @@ class GracefulShutdownTest {
             stuck.write(TestWire.rawHeader(4, ByteOrder.BIG_ENDIAN, 1000));
             stuck.write(new byte[10]);                        // and nothing more, ever
             long sent = (4 + "about to stall".length()) + (4 + "about to idle".length()) + 4 + 10;
-            GoodClient.awaitCondition("server holds the partial frame",
-                    () -> server.stats().bytesIn() == sent && server.stats().bufferedBytes() > 0);
+            Poll.until("server holds the partial frame", () -> server.stats().bytesIn() == sent && server.stats().bufferedBytes() > 0);
 
             long start = System.nanoTime();
             server.close();
@@ -168,10 +167,10 @@ class GracefulShutdownTest {
             // Signal only once the server has read them all (its stats lines say so): frames in
             // progress on its side, not merely in the kernel.
             long framesBefore = 2L * clients + clients, halfFrames = clients * (long) (frameSize / 2);
-            GoodClient.awaitCondition("server has read the frames", () -> child.stdout.stream().anyMatch(l ->
+            Poll.until("server has read the frames", () -> child.stdout.stream().anyMatch(l ->
                     l.startsWith("stats") && statsValue(l, "frames") >= framesBefore && statsValue(l, "buffered") >= halfFrames));
             child.process.toHandle().destroy();               // SIGTERM
-            GoodClient.awaitCondition("new connections refused", refused.apply(child.port));
+            Poll.until("new connections refused", refused.apply(child.port));
             for (int i = 0; i < clients; i++) {
                 TestWire w = midFrameClients.get(i);
                 byte[] frame = FORMAT.encode(payload(i, frameSize));

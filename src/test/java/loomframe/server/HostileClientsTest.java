@@ -1,6 +1,5 @@
 package loomframe.server;
 
-import static loomframe.server.GoodClient.awaitCondition;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -19,6 +18,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import loomframe.Loomframe;
+import loomframe.Poll;
 import loomframe.TestWire;
 import loomframe.frame.FrameFormat;
 import org.junit.jupiter.api.Timeout;
@@ -59,7 +59,7 @@ class HostileClientsTest {
             assertTrue(sent < 1024, "trickler sent its whole frame without being closed");
             assertTrue(good.echoesMore(20), "good client stopped being served");
             assertTrue(good.echoed.get() > echoedBefore);
-            awaitCondition("idle close counted", () -> server.stats().closed(CloseReason.IDLE) == 1);
+            Poll.until("idle close counted", () -> server.stats().closed(CloseReason.IDLE) == 1);
 
             List<LogCapture.Line> lines = log.containing("no complete frame within 500ms (--idle-timeout)");
             assertEquals(1, lines.size(), () -> "one line for the trickler: " + log.lines);
@@ -81,7 +81,7 @@ class HostileClientsTest {
             idler.write(FORMAT.encode("one".getBytes()));
             assertArrayEquals("one".getBytes(), idler.readFrame());
             assertTrue(idler.closedByServer(), "idle connection left open");
-            awaitCondition("idle close counted", () -> server.stats().closed(CloseReason.IDLE) == 1);
+            Poll.until("idle close counted", () -> server.stats().closed(CloseReason.IDLE) == 1);
             assertEquals(1, log.containing("no complete frame within 300ms (--idle-timeout); between frames").size(),
                     () -> String.valueOf(log.lines));
         }
@@ -114,7 +114,7 @@ class HostileClientsTest {
                 assertTrue(warnings.size() < extra, "the warning is rate-limited: " + warnings);
 
                 admitted.remove(0).close();                  // a slot frees up: a new client gets in
-                awaitCondition("slot released", () -> server.stats().openConnections() == limit - 1);
+                Poll.until("slot released", () -> server.stats().openConnections() == limit - 1);
                 try (TestWire late = new TestWire(server.port(), FORMAT)) {
                     echo(late, "late");
                 }
@@ -198,13 +198,13 @@ class HostileClientsTest {
                     assertTrue(w.closedByServer());
                 }
             }
-            awaitCondition("all refused", () -> server.stats().closed(CloseReason.TOO_LARGE) == bad);
+            Poll.until("all refused", () -> server.stats().closed(CloseReason.TOO_LARGE) == bad);
             Thread.sleep(1100);                              // the next second: the next line reports the count
             try (TestWire w = new TestWire(server.port(), FORMAT)) {
                 w.write(new byte[] {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF});
                 assertTrue(w.closedByServer());
             }
-            awaitCondition("last refused", () -> server.stats().closed(CloseReason.TOO_LARGE) == bad + 1);
+            Poll.until("last refused", () -> server.stats().closed(CloseReason.TOO_LARGE) == bad + 1);
 
             List<LogCapture.Line> lines = log.containing("announced length 4294967295 > --max-frame 16777216");
             assertTrue(lines.size() < bad, "warnings not rate-limited: " + lines.size() + " lines");

@@ -3,9 +3,11 @@ package loomframe.server.async;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousChannelGroup;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.AsynchronousSocketChannel;
 import java.nio.channels.CompletionHandler;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
@@ -15,7 +17,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import loomframe.server.AsyncFrameHandler;
 import loomframe.server.CloseReason;
-import loomframe.server.FrameHandler;
 import loomframe.server.Payload;
 import loomframe.server.core.HandlerFailure;
 import loomframe.server.core.ServedConnection;
@@ -43,8 +44,7 @@ final class AsyncConnection extends ServedConnection {
 
     private final AsynchronousSocketChannel channel;
     private final AsyncServer server;
-    private final FrameHandler handler;
-    private final AsyncFrameHandler asyncHandler;          // the handler's asynchronous form, if it has one
+    private AsyncFrameHandler asyncHandler;                // the handler's asynchronous form, if it has one
     private final ExecutorService handlerPool;             // where a blocking handler is offloaded, or null
     private final AtomicReference<CloseReason> closedWith = new AtomicReference<>();   // set once: closing
     private final AtomicBoolean released = new AtomicBoolean();
@@ -65,13 +65,23 @@ final class AsyncConnection extends ServedConnection {
         super(server, remote);
         this.channel = channel;
         this.server = server;
-        this.handler = config.handler();
-        this.asyncHandler = handler instanceof AsyncFrameHandler a ? a : null;
         this.handlerPool = server.handlerPool();
     }
 
     void start() {
+        try {
+            openHandler();
+            asyncHandler = handler instanceof AsyncFrameHandler a ? a : null;
+        } catch (Throwable e) {
+            fail(e);
+            return;
+        }
         step();
+    }
+
+    @Override
+    public Optional<AsynchronousChannelGroup> channelGroup() {
+        return Optional.of(server.group());
     }
 
     // tag::async-step[]
@@ -101,16 +111,16 @@ final class AsyncConnection extends ServedConnection {
 
     /** READ completed. */
     private void bytesRead(long n) throws IOException {
-        countRead(n);
-        flow.bytesRead(n);
+        bytesArrived(n);
         step();
     }
     // end::async-read[]
 
     // tag::async-frame[]
     /**
-     * FRAME: runs the handler. A blocking handler runs here on the group's thread (or on the handler
-     * pool, if there is one); an asynchronous one starts its work and returns a stage.
+     * FRAME: runs the handler. With a handler pool ({@code --handler-threads}) its blocking form
+     * runs there; else an asynchronous handler starts its work and returns a stage; else the
+     * blocking form runs right here, on the group's thread, and must not block.
      *
      * @return true if the handler is done with the frame, false if it will resume us when it is
      */
@@ -118,10 +128,10 @@ final class AsyncConnection extends ServedConnection {
         frameArrived(payload);
         CompletionStage<?> stage;
         try {
-            if (asyncHandler != null) {
-                stage = asyncHandler.handleAsync(payload, out);
-            } else if (handlerPool != null) {
+            if (handlerPool != null) {                       // --handler-threads: the blocking form, offloaded
                 stage = CompletableFuture.runAsync(() -> handleBlocking(payload), handlerPool);
+            } else if (asyncHandler != null) {
+                stage = asyncHandler.handleAsync(payload, out);
             } else {
                 handler.handle(payload, out);
                 stage = null;

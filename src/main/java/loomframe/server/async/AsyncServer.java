@@ -129,6 +129,11 @@ public final class AsyncServer extends ServerCore {
         return grants;
     }
 
+    /** The channel group: handlers' own channels may complete on it too. */
+    AsynchronousChannelGroup group() {
+        return group;
+    }
+
     /** Where blocking handlers run, or null to run them on the group. */
     ExecutorService handlerPool() {
         return handlerPool;

@@ -6,7 +6,6 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.locks.LockSupport;
 import loomframe.server.CloseReason;
-import loomframe.server.FrameHandler;
 import loomframe.server.Payload;
 import loomframe.server.core.HandlerFailure;
 import loomframe.server.core.ServedConnection;
@@ -22,13 +21,11 @@ import loomframe.server.core.ServedConnection;
  */
 final class BlockingConnection extends ServedConnection implements Runnable {
     private final SocketChannel channel;
-    private final FrameHandler handler;
     private volatile Thread thread;
 
     BlockingConnection(SocketChannel channel, BlockingServer server, SocketAddress remote) {
         super(server, remote);
         this.channel = channel;
-        this.handler = config.handler();
     }
 
     // tag::blocking-connection[]
@@ -38,6 +35,7 @@ final class BlockingConnection extends ServedConnection implements Runnable {
         thread = Thread.currentThread();
         CloseReason reason = CloseReason.INTERNAL_ERROR;
         try {
+            openHandler();
             reason = serve();
         } catch (Throwable e) {                              // say why once, then close
             reason = failed(e);
@@ -65,9 +63,7 @@ final class BlockingConnection extends ServedConnection implements Runnable {
     // tag::blocking-read[]
     /** READ: blocks until bytes arrive (parks the virtual thread; its carrier serves others meanwhile). */
     private void readMore() throws IOException {
-        long n = channel.read(flow.readBuffers(), flow.readOffset(), flow.readLength());
-        countRead(n);
-        flow.bytesRead(n);
+        bytesArrived(channel.read(flow.readBuffers(), flow.readOffset(), flow.readLength()));
     }
     // end::blocking-read[]
 

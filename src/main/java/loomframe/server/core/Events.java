@@ -74,7 +74,7 @@ public final class Events {
         var e = new ConnectionClosed();
         if (!e.shouldCommit()) return;
         e.peer = c.peerForEvents();
-        e.impl = c.impl();
+        e.impl = c.impl().cliName();
         e.reason = reason.label();
         e.frames = frames;
         e.bytesIn = in;

@@ -112,6 +112,7 @@ public final class FrameFlow {
 
     private int readAhead = CHUNK;       // how many bytes the next large read offers
     private int fullReads;               // consecutive reads that filled everything offered
+    private boolean lastReadFull;
     private long lastFrameAt;
     private boolean framesSeen;
     private boolean busy;
@@ -376,6 +377,7 @@ public final class FrameFlow {
             return;
         }
         memory.progress();
+        lastReadFull = n >= offeredBytes;
         if (readIntoHeader) {
             if (decoder.headerRead((int) n)) markBodyStart();       // the body comes in the next chunks read
             return;
@@ -412,6 +414,16 @@ public final class FrameFlow {
             chunks[i] = null;
         }
         count = keep + 1;
+    }
+
+    /** Whether the last read took everything it was offered: the kernel probably had more. */
+    public boolean lastReadFull() {
+        return lastReadFull;
+    }
+
+    /** Whether part of a frame has arrived and not all of it. */
+    public boolean inFrame() {
+        return decoder.inFrame();
     }
 
     // --- describing and ending -------------------------------------------------------------------

@@ -63,7 +63,7 @@ final class IdleSweeper implements AutoCloseable {
         try {
             c.expire();
         } catch (Throwable e) {                              // one connection never stops the sweep
-            log.log(Level.WARNING, "sweep", "ending " + c.peer() + " at its idle deadline failed: " + e, e);
+            log.log(Level.WARNING, "sweep", "ending " + c.peerName() + " at its idle deadline failed: " + e, e);
         }
     }
     // end::idle-sweep[]

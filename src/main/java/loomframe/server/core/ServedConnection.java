@@ -6,7 +6,15 @@ import java.lang.invoke.VarHandle;
 import java.lang.System.Logger.Level;
 import java.net.SocketAddress;
 import loomframe.frame.FrameException;
+import java.nio.channels.AsynchronousChannelGroup;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
+import loomframe.server.BackendException;
 import loomframe.server.CloseReason;
+import loomframe.server.FrameHandler;
+import loomframe.server.HandlerContext;
+import loomframe.server.Impl;
 import loomframe.server.Payload;
 import loomframe.server.ServerConfig;
 
@@ -22,7 +30,7 @@ import loomframe.server.ServerConfig;
  * thread (blocking) or its failed completion (async) then closes it and logs the reason, in one
  * place.
  */
-public abstract class ServedConnection implements FrameFlow.Boundary {
+public abstract class ServedConnection implements FrameFlow.Boundary, HandlerContext {
     protected final ServerCore server;
     protected final ServerConfig config;
     protected final BufferBudget.Account memory;
@@ -34,6 +42,8 @@ public abstract class ServedConnection implements FrameFlow.Boundary {
     private volatile boolean deadlinePaused;
     private long pausedFor;                        // what was left of the deadline when it was paused
     private long budgetWaitSince;
+    private long lastReadAt;
+    private boolean lastReadFull;
     private volatile CloseReason endedBy;
     private volatile boolean draining;
     private volatile boolean parkedBetweenFrames;           // CAS through PARKED: the connection or drain() clears it, not both
@@ -62,18 +72,68 @@ public abstract class ServedConnection implements FrameFlow.Boundary {
     }
 
     /** {@code 127.0.0.1:51234}: who this connection serves, for log lines. */
-    protected final String peer() {
+    protected final String peerName() {
         return ServerCore.describe(remote);
+    }
+
+    // --- the handler, and what it may know of this connection -----------------------------
+
+    /** This connection's handler: the configured one, or what it {@linkplain FrameHandler#open opened} for us. */
+    protected FrameHandler handler;
+
+    /** Opens the handler for this connection; a failure there is the handler's. */
+    protected final void openHandler() throws HandlerFailure {
+        try {
+            handler = config.handler().open(this);
+        } catch (Throwable e) {
+            throw new HandlerFailure(e);
+        }
+    }
+
+    /** Closes a handler opened for this connection alone. */
+    private void closeHandler() {
+        FrameHandler h = handler;
+        if (h == null || h == config.handler()) return;
+        try {
+            h.close();
+        } catch (Throwable e) {
+            log(Level.WARNING, "handler-close", peerName() + ": closing its handler failed: " + e, e);
+        }
+    }
+
+    @Override
+    public final SocketAddress peer() {
+        return remote;
+    }
+
+    @Override
+    public final Impl impl() {
+        return config.impl();
+    }
+
+    @Override
+    public final Duration idleTimeout() {
+        return config.idleTimeout();
+    }
+
+    @Override
+    public Optional<AsynchronousChannelGroup> channelGroup() {
+        return Optional.empty();
+    }
+
+    @Override
+    public final ScheduledExecutorService scheduler() {
+        return server.scheduler();
     }
 
     /** One log line about this connection, rate-limited per {@code kind}. */
     protected final void log(Level level, String kind, String message, Throwable cause) {
-        server.log().log(level, kind, new ConnectionLog.Fields(peer(), null), message, cause);
+        server.log().log(level, kind, new ConnectionLog.Fields(peerName(), null), message, cause);
     }
 
     /** One log line about why this connection closed, rate-limited per reason. */
     protected final void log(Level level, CloseReason reason, String message, Throwable cause) {
-        server.log().log(level, reason.label(), new ConnectionLog.Fields(peer(), reason.label()), message, cause);
+        server.log().log(level, reason.label(), new ConnectionLog.Fields(peerName(), reason.label()), message, cause);
     }
 
     // --- the steps both styles share ---------------------------------------------------------
@@ -91,12 +151,30 @@ public abstract class ServedConnection implements FrameFlow.Boundary {
         deadlinePaused = false;
     }
 
-    /** Counts a read's bytes. */
-    protected final void countRead(long n) {
-        if (n <= 0) return;
-        bytesIn += n;
-        server.stats().bytesReceived(n);
+    // tag::served-bytes-arrived[]
+    /**
+     * A read returned {@code n} bytes (or -1 at end of stream): count them and hand them to the flow.
+     *
+     * <p>The idle clock measures the peer's slowness, not the server's: when two reads running
+     * come back full inside a frame, the kernel had more than the server took both times, so the
+     * time between them went to the server (a busy machine, a thread waiting for a core), and the
+     * deadline moves on by as much. A peer that trickles never fills a read and gets no such credit.
+     */
+    protected final void bytesArrived(long n) throws FrameException {
+        if (n > 0) {
+            bytesIn += n;
+            server.stats().bytesReceived(n);
+        }
+        flow.bytesRead(n);
+        boolean full = flow.lastReadFull();
+        if (full || lastReadFull) {
+            long now = System.nanoTime();
+            if (full && lastReadFull && flow.inFrame()) deadline += now - lastReadAt;
+            lastReadAt = now;
+        }
+        lastReadFull = full;
     }
+    // end::served-bytes-arrived[]
 
     /** Replies that did not fit the socket at once, first refused at {@code since}, have drained. */
     protected final void backpressureEnded(long since, long bytes) {
@@ -208,29 +286,33 @@ public abstract class ServedConnection implements FrameFlow.Boundary {
         CloseReason ended = endedBy;
         if (e instanceof FrameException fe) {                   // the peer broke the protocol: say what
             CloseReason reason = CloseReason.of(fe);
-            log(Level.WARNING, reason, peer() + " closed: " + fe.getMessage(), null);
+            log(Level.WARNING, reason, peerName() + " closed: " + fe.getMessage(), null);
             Events.protocolError(this, reason, fe.getMessage());
             return reason;
         }
         if (ended != null) {                                    // we closed it: say why
             switch (ended) {
-                case IDLE -> log(Level.WARNING, ended, peer() + " closed: no complete frame within "
+                case IDLE -> log(Level.WARNING, ended, peerName() + " closed: no complete frame within "
                         + Durations.format(config.idleTimeout()) + " (--idle-timeout); " + flow.progress() + out.describeUnsent(), null);
-                case FORCED -> log(Level.WARNING, ended, peer() + " closed: still in a frame when --shutdown-timeout "
+                case FORCED -> log(Level.WARNING, ended, peerName() + " closed: still in a frame when --shutdown-timeout "
                         + Durations.format(config.shutdownTimeout()) + " ran out; " + flow.progress() + out.describeUnsent(), null);
-                default -> log(Level.DEBUG, ended, peer() + " closed: server shutting down", null);
+                default -> log(Level.DEBUG, ended, peerName() + " closed: server shutting down", null);
             }
             return ended;
         }
+        if (e instanceof HandlerFailure h && h.getCause() instanceof BackendException b) {   // its backend failed
+            log(Level.WARNING, CloseReason.BACKEND, peerName() + " closed: " + b.getMessage(), null);
+            return CloseReason.BACKEND;
+        }
         if (e instanceof HandlerFailure h) {                    // the handler threw: this connection only
-            log(Level.WARNING, CloseReason.HANDLER_ERROR, peer() + " closed: handler failed: " + h.getCause(), h.getCause());
+            log(Level.WARNING, CloseReason.HANDLER_ERROR, peerName() + " closed: handler failed: " + h.getCause(), h.getCause());
             return CloseReason.HANDLER_ERROR;
         }
         if (e instanceof IOException) {                         // reset, broken pipe: routine
-            log(Level.DEBUG, CloseReason.RESET, peer() + " gone: " + e, e);
+            log(Level.DEBUG, CloseReason.RESET, peerName() + " gone: " + e, e);
             return CloseReason.RESET;
         }
-        log(Level.WARNING, CloseReason.INTERNAL_ERROR, peer() + " closed: internal error: " + e, e);
+        log(Level.WARNING, CloseReason.INTERNAL_ERROR, peerName() + " closed: internal error: " + e, e);
         return CloseReason.INTERNAL_ERROR;
     }
     // end::served-failed[]
@@ -240,9 +322,10 @@ public abstract class ServedConnection implements FrameFlow.Boundary {
      * makes sure of that). Must not be called while a handler may still use a payload.
      */
     protected final void released(CloseReason reason) {
-        if (reason == CloseReason.EOF) log(Level.DEBUG, reason, peer() + " closed: end of stream", null);
-        else if (reason == CloseReason.SHUTDOWN && endedBy == null) log(Level.DEBUG, reason, peer() + " closed: server shutting down", null);
+        if (reason == CloseReason.EOF) log(Level.DEBUG, reason, peerName() + " closed: end of stream", null);
+        else if (reason == CloseReason.SHUTDOWN && endedBy == null) log(Level.DEBUG, reason, peerName() + " closed: server shutting down", null);
         try {
+            closeHandler();
             flow.release();
             out.clear();
         } finally {
@@ -252,13 +335,8 @@ public abstract class ServedConnection implements FrameFlow.Boundary {
         }
     }
 
-    /** A short name of the implementation, for events. */
-    final String impl() {
-        return config.impl().cliName();
-    }
-
     /** For events: the peer, formatted. */
     final String peerForEvents() {
-        return peer();
+        return peerName();
     }
 }

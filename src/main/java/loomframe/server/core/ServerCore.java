@@ -6,6 +6,8 @@ import java.net.SocketAddress;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -39,6 +41,7 @@ public abstract class ServerCore implements Server {
     private final AtomicLong lastRejectWarning = new AtomicLong(System.nanoTime() - 2_000_000_000L);
     private volatile State state = State.SERVING;
     private volatile InetSocketAddress address;
+    private volatile ScheduledExecutorService timer;
 
     /**
      * @throws IllegalArgumentException if what the config lets the server hold for frames
@@ -71,6 +74,18 @@ public abstract class ServerCore implements Server {
     @Override public State state() { return state; }
 
     public ConnectionLog log() { return log; }
+
+    /** The server-wide timer handlers may use ({@link loomframe.server.HandlerContext#scheduler()}); made on first use. */
+    ScheduledExecutorService scheduler() {
+        ScheduledExecutorService s = timer;
+        if (s != null) return s;
+        synchronized (this) {
+            if (timer == null) {
+                timer = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("loomframe-timer").daemon().unstarted(r));
+            }
+            return timer;
+        }
+    }
     public ChunkPool pool() { return pool; }
     public BufferBudget budget() { return budget; }
 
@@ -180,6 +195,9 @@ public abstract class ServerCore implements Server {
         } finally {
             duty("stopping the sweeper", sweeper::close);
             duty("releasing threads", this::released);
+            duty("stopping the timer", () -> {
+                if (timer != null) timer.shutdownNow();
+            });
             state = State.TERMINATED;
             terminated.countDown();
         }
@@ -191,7 +209,7 @@ public abstract class ServerCore implements Server {
             try {
                 action.accept(c);
             } catch (Throwable e) {                           // one connection never stops the shutdown
-                log.log(Level.WARNING, "shutdown", "shutdown step failed for " + c.peer() + ": " + e, e);
+                log.log(Level.WARNING, "shutdown", "shutdown step failed for " + c.peerName() + ": " + e, e);
             }
         }
     }

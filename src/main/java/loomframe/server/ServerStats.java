@@ -31,6 +31,7 @@ public final class ServerStats {
     private final LongAdder connectionsOpened = new LongAdder();
     private final LongAdder rejected = new LongAdder();
     private final LongAdder framesReceived = new LongAdder();
+    private final LongAdder payloadBytesReceived = new LongAdder();   // the frame-size histogram's sum
     private final LongAdder framesSent = new LongAdder();
     private final LongAdder bytesReceived = new LongAdder();
     private final LongAdder bytesSent = new LongAdder();
@@ -59,6 +60,7 @@ public final class ServerStats {
     /** A complete frame of {@code payloadBytes} arrived. */
     public void frameReceived(int payloadBytes) {
         framesReceived.increment();
+        payloadBytesReceived.add(payloadBytes);
         frameSizes[sizeBucket(payloadBytes)].increment();
     }
 
@@ -77,6 +79,8 @@ public final class ServerStats {
     public long frames() { return framesReceived.sum(); }
     /** Reply frames written out in full. */
     public long framesSent() { return framesSent.sum(); }
+    /** Payload bytes of the complete frames received (length fields not included). */
+    public long payloadBytes() { return payloadBytesReceived.sum(); }
     public long bytesIn() { return bytesReceived.sum(); }
     public long bytesOut() { return bytesSent.sum(); }
     /** Connections closed at once because {@code --max-connections} were open. */

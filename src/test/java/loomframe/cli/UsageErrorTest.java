@@ -38,6 +38,11 @@ class UsageErrorTest {
             "load --connections 0 --size 1               | --connections must be at least 1, got 0",
             "load --connections 1 --size 1 --rate 0      | --rate must be a positive number",
             "load --connections 1 --size 300 --length-bytes 1 | --size 300 does not fit the frame format",
+            "serve --metrics localhost                   | expected PORT or HOST:PORT (e.g. 9100, 0.0.0.0:9100, [::1]:9100), got 'localhost'",
+            "serve --metrics 127.0.0.1:70000             | port must be 0..65535, got 70000 in '127.0.0.1:70000'",
+            "serve --metrics :9100                       | got ':9100'",
+            "serve --log-format xml                      | expected text or json, got 'xml'",
+            "serve --drain-delay soon                    | '--drain-delay'",
     })
     void usageErrorIsOneLineAndExitCode2(String commandLine, String expected) {
         assertUsageError(CliRun.of(commandLine.trim().split("\\s+")), expected);

@@ -2,6 +2,7 @@ package loomframe.cli;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -56,7 +57,7 @@ final class Logging {
     static String failure(String message, Throwable trace) {
         if (format == Format.JSON) {
             var sb = new StringBuilder(128);
-            JsonLine.open(sb, java.time.Instant.now(), "ERROR", message);
+            JsonLine.open(sb, Instant.now(), "ERROR", message);
             if (trace != null) JsonLine.cause(sb, trace, true);
             return sb.append('}').toString();
         }
@@ -191,7 +192,7 @@ final class Logging {
             return sb.append('}').append(System.lineSeparator()).toString();
         }
 
-        static void open(StringBuilder sb, java.time.Instant time, String level, String message) {
+        static void open(StringBuilder sb, Instant time, String level, String message) {
             sb.append("{\"time\":").append(Json.quote(TIME.format(time)))
                     .append(",\"level\":").append(Json.quote(level))
                     .append(",\"message\":").append(Json.quote(String.valueOf(message)));

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.SocketAddress;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import loomframe.server.CloseReason;
 import loomframe.server.Payload;
@@ -21,6 +22,8 @@ import loomframe.server.core.ServedConnection;
  * which wakes this thread out of its blocking read or write with an exception.
  */
 final class BlockingConnection extends ServedConnection implements Runnable {
+    /** A write that takes this long waited for the socket to drain: the peer reads slower than it sends. */
+    private static final long BACKPRESSURE_NANOS = 1_000_000L;
     private final SocketChannel channel;
     private final BlockingTransport transport;             // the channel itself, or TLS over it
     private volatile Thread thread;
@@ -88,16 +91,16 @@ final class BlockingConnection extends ServedConnection implements Runnable {
     // tag::blocking-write[]
     /** WRITE: one gathering write for the whole batch of replies; blocks while the peer is slow to read. */
     private void writeReplies() throws IOException {
-        long since = 0;
+        long start = System.nanoTime();
         long total = 0;
         while (!out.isEmpty()) {
             long n = transport.write(out.buffers(), out.offset(), out.writeLength());
             out.written(n);
             total += n;
             countWritten(n);
-            if (!out.isEmpty() && since == 0) since = System.nanoTime();  // the socket is full: backpressure
         }
-        if (since != 0) backpressureEnded(since, total);
+        // A blocking write returns once everything is out; one that waited for the peer to read is backpressure.
+        if (System.nanoTime() - start >= BACKPRESSURE_NANOS) backpressureEnded(start, total);
     }
     // end::blocking-write[]
 
@@ -115,7 +118,7 @@ final class BlockingConnection extends ServedConnection implements Runnable {
     private void awaitBudget() throws IOException {
         budgetWaitStarted();
         Thread me = Thread.currentThread();
-        var granted = new java.util.concurrent.atomic.AtomicBoolean();
+        var granted = new AtomicBoolean();
         memory.await(() -> {                                 // runs on the thread that found the grant: only wake us
             granted.set(true);
             LockSupport.unpark(me);

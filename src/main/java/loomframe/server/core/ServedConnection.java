@@ -201,7 +201,7 @@ public abstract class ServedConnection implements FrameFlow.Boundary, HandlerCon
         long now = System.nanoTime();
         deadline = now + pausedFor;
         deadlinePaused = false;
-        Events.budgetWait(this, now - budgetWaitSince);
+        Events.budgetWait(this, now - budgetWaitSince, flow.bytesAwaited());
     }
 
     // --- the deadline and the drain protocol, read by other threads ---------------------------

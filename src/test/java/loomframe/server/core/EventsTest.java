@@ -3,7 +3,6 @@ package loomframe.server.core;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -77,22 +76,17 @@ class EventsTest {
             List<RecordedEvent> waits = all(events, "loomframe.BudgetWait", peer(waiterPeer));   // one per refusal: a frame may be refused twice
             assertTrue(!waits.isEmpty(), impl + ": no BudgetWait event for the client that waited");
             assertTrue(waits.stream().mapToLong(e -> e.getDuration("waited").toNanos()).sum() > 0, waits.toString());
+            assertTrue(waits.stream().allMatch(e -> e.getLong("bytes") > 0), "each wait says what it asked for: " + waits);
 
         } finally {
             Files.deleteIfExists(file);
         }
     }
 
-    /**
-     * Backpressure on {@code platform} is not tested: a platform thread's blocking {@code writev} waits in
-     * the kernel until every byte is written, so {@code BlockingConnection.writeReplies} never sees a
-     * partial write and never emits the event there. Emitting it needs a change in the core (time the
-     * write, or test the socket's free space); until then this case is skipped, saying why.
-     */
+    /** On every implementation: the blocking ones see a write that had to wait, the async one a partial write. */
     @ParameterizedTest
     @EnumSource(Impl.class)
     void recordsBackpressureWhenAClientReadsItsRepliesLate(Impl impl) throws Exception {
-        assumeFalse(impl == Impl.PLATFORM, "platform threads write with a blocking writev: no partial write, no Backpressure event yet");
         ServerConfig config = ServerConfig.builder().port(0).impl(impl).format(FrameFormat.DEFAULT).build();
         Path file = Files.createTempFile("loomframe-events", ".jfr");
         int slowReaderPeer;

@@ -73,6 +73,11 @@ final class ServeCommand implements Callable<Integer> {
                     + "server and replies with its reply (default: ${DEFAULT-VALUE}).")
     String handler;
 
+    @Option(names = "--io-threads", paramLabel = "N", defaultValue = "0",
+            description = "Threads that run connections: async, the channel group's; blocking, the virtual threads' "
+                    + "carriers (sets -Djdk.virtualThreadScheduler.parallelism); 0 = one per core (default: ${DEFAULT-VALUE}).")
+    int ioThreads;
+
     @Option(names = "--handler-threads", paramLabel = "N", defaultValue = "0",
             description = "--impl async only: run the handler on a pool of N threads instead of the channel group's "
                     + "(a blocking handler offloaded, as most async servers do); 0 runs it in place (default: ${DEFAULT-VALUE}).")
@@ -193,7 +198,7 @@ final class ServeCommand implements Callable<Integer> {
         FrameFormat format = framing.format(spec.commandLine());
         try {
             var builder = ServerConfig.builder().host(host).port(port).impl(impl).handler(handler(format))
-                    .handlerThreads(handlerThreads).format(format)
+                    .handlerThreads(handlerThreads).ioThreads(ioThreads).format(format)
                     .idleTimeout(idleTimeout).maxConnections(maxConnections).shutdownTimeout(shutdownTimeout);
             if (maxBuffered != null) builder.maxBuffered(maxBuffered);
             return builder.build();
@@ -212,6 +217,10 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     private Server start(ServerConfig config) {
+        if (config.impl() == Impl.BLOCKING && config.ioThreads() > 0) {
+            // The scheduler of virtual threads is the JVM's, made when the first one starts: none has yet.
+            System.setProperty(ServerConfig.CARRIERS_PROPERTY, String.valueOf(config.ioThreads()));
+        }
         String where = config.host() + ":" + config.port();
         try {
             return Loomframe.start(config);
@@ -238,12 +247,22 @@ final class ServeCommand implements Callable<Integer> {
                 + ", idle timeout " + (c.hasIdleTimeout() ? Durations.format(c.idleTimeout()) : "off")
                 + ", max connections " + c.maxConnections()
                 + ", max buffered " + SizeConverter.format(c.maxBuffered())
-                + ", shutdown timeout " + Durations.format(c.shutdownTimeout()) + ")";
+                + ", shutdown timeout " + Durations.format(c.shutdownTimeout())
+                // last, so that scripts matching the fields before it keep working
+                + (c.impl() == Impl.PLATFORM ? "" : ", io threads " + ioThreadsInEffect(c))
+                + ")";
     }
 
     static String hostPort(InetSocketAddress address) {
         String host = address.getAddress().getHostAddress();
         return (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
+    }
+
+    /** The threads that run connections, as the server will have them. */
+    private static int ioThreadsInEffect(ServerConfig c) {
+        if (c.impl() == Impl.ASYNC) return c.ioThreadCount();
+        Integer set = Integer.getInteger(ServerConfig.CARRIERS_PROPERTY);
+        return set != null ? set : Runtime.getRuntime().availableProcessors();
     }
 
     /** The command-line name of a built-in handler ({@code delay:10ms}), else the class of a program's own. */

@@ -59,9 +59,19 @@ public final class ServerStats {
 
     /** A complete frame of {@code payloadBytes} arrived. */
     public void frameReceived(int payloadBytes) {
-        framesReceived.increment();
+        framesReceived(1, payloadBytes);
+        framesOfSize(sizeBucket(payloadBytes), 1);
+    }
+
+    /** {@code frames} complete frames arrived, {@code payloadBytes} in all: how a connection counts a batch at once. */
+    public void framesReceived(long frames, long payloadBytes) {
+        framesReceived.add(frames);
         payloadBytesReceived.add(payloadBytes);
-        frameSizes[sizeBucket(payloadBytes)].increment();
+    }
+
+    /** {@code frames} of them had a size in {@code bucket} ({@link #sizeBucket}). */
+    public void framesOfSize(int bucket, long frames) {
+        frameSizes[bucket].add(frames);
     }
 
     /** The bucket of a payload size: the smallest {@code b} with {@code size <= 2^b}. */

@@ -27,6 +27,8 @@ class UsageErrorTest {
             "serve --handler reverse                     | Invalid value for option '--handler': expected echo, discard, delay:D or forward:HOST:PORT, got 'reverse'",
             "serve --handler delay:soon                  | Invalid value for option '--handler': delay:D needs a duration such as 1ms or 10ms, got 'delay:soon'",
             "serve --impl blocking --handler-threads 4   | --handler-threads is for --impl async",
+            "serve --impl platform --io-threads 2        | --io-threads is for --impl blocking or async",
+            "serve --io-threads -1                       | --io-threads must not be negative, got -1",
             "serve --max-buffered 2GiB                   | of direct memory this JVM may use (-XX:MaxDirectMemorySize, by default -Xmx)",
             "serve --byte-order middle                   | expected big or little, got 'middle'",
             "serve --max-frame 3GiB                      | --max-frame must be 0..2147483639, got 3221225472",

@@ -45,6 +45,8 @@ import java.util.Locale;
  * HOW TO RUN
  *   jmh/run-echo.sh                                           (the full run: see its header for the time)
  *   jmh/bench --main loomframe.bench.EchoRounds --cases 1k:100:1 --servers blocking,netty --rounds 1
+ *   a server may carry JVM flags of its own, to measure a knob beside the default (jmh/run-knobs.sh):
+ *     --servers netty,async,async+-Dsun.nio.ch.disableSynchronousRead=true
  *   options: --cases LIST (SIZE:CONNECTIONS:IN_FLIGHT, sizes with k/m)  --servers LIST  --rounds N
  *            --warmup S  --duration S  --out FILE (JSON, default jmh/results/echo-rounds.json)
  *            --logs DIR (server and generator output, default /tmp/loomframe-bench-logs)
@@ -119,7 +121,8 @@ public final class EchoRounds {
                 List<String> order = new ArrayList<>(servers);
                 Collections.rotate(order, -(round - 1));
                 for (String server : order) {
-                    JsonObject run = runOne(ServerProcess.Spec.echo(server), c, warmup, duration, logs, round);
+                    JsonObject run = runOne(ServerProcess.Spec.parse(server), c, warmup, duration, logs, round);
+                    run.addProperty("server", server);           // the variant's whole name, flags included
                     runs.add(run);
                     System.out.println(progress(run));
                     Harness.writeJson(out, result);

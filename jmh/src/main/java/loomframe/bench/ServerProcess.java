@@ -53,6 +53,21 @@ final class ServerProcess implements AutoCloseable {
             return new Spec(server, "echo", 0, List.of(), List.of());
         }
 
+        /**
+         * {@code NAME} or {@code NAME+FLAG+FLAG...}: a server of the table above with JVM flags ({@code -D},
+         * {@code -X}) or server flags of its own, for measuring knobs side by side
+         * ({@code async+-Dsun.nio.ch.disableSynchronousRead=true}, {@code netty+--threads+1}).
+         */
+        static Spec parse(String variant) {
+            String[] p = variant.split("\\+");
+            List<String> jvm = new ArrayList<>(), server = new ArrayList<>();
+            for (int i = 1; i < p.length; i++) {
+                if (p[i].startsWith("-D") || p[i].startsWith("-X")) jvm.add(p[i]);
+                else server.add(p[i]);                       // --threads 1, --io-threads 1: the server's own flags
+            }
+            return echo(p[0]).withJvmArgs(jvm).withServerArgs(server);
+        }
+
         Spec withJvmArgs(List<String> args) {
             return new Spec(server, handler, executorThreads, args, serverArgs);
         }

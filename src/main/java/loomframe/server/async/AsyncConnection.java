@@ -112,7 +112,7 @@ final class AsyncConnection extends ServedConnection {
                     case WRITE -> { writeReplies(); return; }
                     case READ -> { readMore(); return; }
                     case AWAIT_BUDGET -> { awaitBudget(); return; }
-                    case END -> { close(flow.endReason()); return; }
+                    case END -> { publishCounts(); close(flow.endReason()); return; }
                 }
             }
         } catch (Throwable e) {
@@ -124,6 +124,7 @@ final class AsyncConnection extends ServedConnection {
     // tag::async-read[]
     /** READ: starts the read; {@link #bytesRead} runs when it completes. */
     private void readMore() {
+        publishCounts();
         transport.read(flow.readBuffers(), flow.readOffset(), flow.readLength(), null, onBytesRead);
     }
 
@@ -162,6 +163,7 @@ final class AsyncConnection extends ServedConnection {
             frameHandled();
             return true;
         }
+        publishCounts();
         handlerPending.set(true);
         stage.whenComplete((result, error) -> handlerCompleted(error));
         return false;
@@ -207,6 +209,7 @@ final class AsyncConnection extends ServedConnection {
     // tag::async-write[]
     /** WRITE: one gathering write for the whole batch's replies. */
     private void writeReplies() {
+        publishCounts();
         transport.write(out.buffers(), out.offset(), out.writeLength(), null, onRepliesWritten);
     }
 
@@ -281,6 +284,7 @@ final class AsyncConnection extends ServedConnection {
     /** Something failed: say why once, write the replies owed on a protocol error, then close. */
     private void fail(Throwable e) {
         if (closedWith.get() != null || !failing.compareAndSet(false, true)) return;  // say why once
+        publishCounts();
         CloseReason reason = failed(e);
         if (reason.isProtocolError() && !out.isEmpty()) {
             transport.write(out.buffers(), out.offset(), out.writeLength(), reason, onOwedRepliesWritten);

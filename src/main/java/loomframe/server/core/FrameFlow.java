@@ -440,6 +440,11 @@ public final class FrameFlow {
         count = keep + 1;
     }
 
+    /** Whether the read offered waits for the next frame of a connection that is exchanging frames quickly. */
+    public boolean busyBetweenFrames() {
+        return readBetweenFrames && busy;
+    }
+
     /** What the read that had to wait for the budget asked of it. */
     public long bytesAwaited() {
         return bytesAwaited;

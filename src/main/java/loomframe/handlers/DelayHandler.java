@@ -5,6 +5,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import loomframe.server.AsyncFrameHandler;
 import loomframe.server.FrameHandler;
 import loomframe.server.HandlerContext;
@@ -15,8 +16,9 @@ import loomframe.server.Replies;
  * {@code --handler delay:D}: echoes each frame D after it arrived — a stand-in for a call to a
  * backend that takes D. It shows the two ways of waiting at their simplest:
  * <ul>
- *   <li><b>blocking</b>: {@code Thread.sleep(D)}, then reply. On a virtual thread the sleep parks
- *       it, and its carrier serves other connections meanwhile;</li>
+ *   <li><b>blocking</b>: park for D (as {@code Thread.sleep(D)} does, without the park permit it
+ *       leaves behind: see {@link #sleep}), then reply. On a virtual thread the park unmounts it,
+ *       and its carrier serves other connections meanwhile;</li>
  *   <li><b>asynchronous</b>: schedule the reply on the server's timer and return at once; the
  *       stage completes when the timer has replied.</li>
  * </ul>
@@ -46,10 +48,28 @@ public final class DelayHandler implements AsyncFrameHandler {
     // tag::delay-blocking[]
     @Override
     public void handle(Payload payload, Replies replies) throws InterruptedException {
-        Thread.sleep(delay);                             // parks a virtual thread; its carrier runs others
+        sleep(delay.toNanos());                          // parks a virtual thread; its carrier runs others
         replies.reply(payload);
     }
     // end::delay-blocking[]
+
+    /**
+     * {@link Thread#sleep} without its aftertaste. On a virtual thread, {@code Thread.sleep} leaves
+     * the thread's park permit set when it returns (the JDK says so in {@code VirtualThread.sleepNanos}:
+     * "a spurious, but benign, wakeup"). Benign, but not free in a server: the connection's next
+     * read, which finds no bytes yet, parks — and wakes at once for nothing, so the JDK takes the
+     * socket out of its poller, reads again in vain and puts it back: three {@code epoll_ctl} and
+     * a {@code read} more per frame (jmh/profile-syscalls.sh). Parking for the time leaves no permit.
+     */
+    // tag::delay-sleep[]
+    private static void sleep(long nanos) throws InterruptedException {
+        long until = System.nanoTime() + nanos;
+        for (long left = nanos; left > 0; left = until - System.nanoTime()) {
+            LockSupport.parkNanos(left);
+            if (Thread.interrupted()) throw new InterruptedException("interrupted while waiting out the delay");
+        }
+    }
+    // end::delay-sleep[]
 
     // tag::delay-async[]
     @Override

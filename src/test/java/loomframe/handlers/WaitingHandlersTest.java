@@ -188,4 +188,38 @@ class WaitingHandlersTest {
         assertEquals("delay:10ms", Handlers.parse("delay:10ms", FORMAT).toString());
         assertEquals("delay:2s", Handlers.parse("delay:2s", FORMAT).toString());
     }
+
+    /**
+     * The blocking delay leaves its virtual thread as a backend call would: with no park permit, so
+     * the connection's next blocking read really parks instead of waking at once for nothing (which
+     * {@code Thread.sleep} on a virtual thread causes; see {@code DelayHandler#sleep}).
+     */
+    @Test
+    void blockingDelayLeavesNoParkPermitBehind() throws Exception {
+        var handler = new DelayHandler(Duration.ofMillis(1));
+        var replied = new java.util.concurrent.atomic.AtomicInteger();
+        loomframe.server.Replies replies = new loomframe.server.Replies() {
+            @Override public void reply(java.nio.ByteBuffer payload) { replied.incrementAndGet(); }
+            @Override public void reply(loomframe.server.Payload payload) { replied.incrementAndGet(); }
+        };
+        var parkedAfterHandler = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread connection = Thread.ofVirtual().unstarted(() -> {
+            try {
+                handler.handle(loomframe.server.Payload.of(new byte[] {1}), replies);
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(30));  // stands for the next read
+        });
+        connection.start();
+        // The handler's own wait is TIMED_WAITING too: wait for its reply, then for the park after it.
+        Poll.until("the handler replied", () -> replied.get() == 1);
+        Poll.until("the thread parks after the handler (a permit would let it run straight through)", () -> {
+            if (connection.getState() == Thread.State.TIMED_WAITING) parkedAfterHandler.set(true);
+            return parkedAfterHandler.get() || !connection.isAlive();
+        });
+        java.util.concurrent.locks.LockSupport.unpark(connection);
+        connection.join(TimeUnit.SECONDS.toMillis(10));
+        assertTrue(parkedAfterHandler.get(), "the thread found a park permit after the handler and did not wait");
+    }
 }

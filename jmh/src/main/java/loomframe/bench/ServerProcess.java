@@ -68,6 +68,10 @@ final class ServerProcess implements AutoCloseable {
             return echo(p[0]).withJvmArgs(jvm).withServerArgs(server);
         }
 
+        Spec withHandler(String handler) {
+            return new Spec(server, handler, executorThreads, jvmArgs, serverArgs);
+        }
+
         Spec withJvmArgs(List<String> args) {
             return new Spec(server, handler, executorThreads, args, serverArgs);
         }

@@ -386,6 +386,7 @@ public final class BenchFigures {
     static String syscallsTable(JsonObject r) {
         if (r == null || !r.has("results")) return MISSING;
         Map<String, Map<String, Double>> rows = new LinkedHashMap<>();          // case+server -> syscall -> per frame
+        Map<String, JsonObject> raw = new LinkedHashMap<>();
         Set<String> names = new TreeSet<>();
         for (JsonElement e : r.getAsJsonArray("results")) {
             JsonObject x = e.getAsJsonObject();
@@ -393,22 +394,37 @@ public final class BenchFigures {
             for (var c : x.getAsJsonObject("per_frame").entrySet()) {
                 if (c.getValue().getAsDouble() >= 0.05) { calls.put(c.getKey(), c.getValue().getAsDouble()); names.add(c.getKey()); }
             }
-            rows.put(x.get("case").getAsString() + " | " + x.get("server").getAsString(), calls);
+            String handler = x.has("handler") && !x.get("handler").getAsString().equals("echo") ? " " + x.get("handler").getAsString() : "";
+            String key = x.get("case").getAsString() + handler + " | " + x.get("server").getAsString();
+            rows.put(key, calls);
+            raw.put(key, x);
         }
+        boolean perf = r.has("tracer") && r.get("tracer").getAsString().equals("perf");
         List<String> cols = new ArrayList<>(names);
-        StringBuilder s = new StringBuilder("| case | server | " + String.join(" | ", cols) + " | total |\n| --- | --- |" + " --- |".repeat(cols.size() + 1) + "\n");
+        StringBuilder s = new StringBuilder("| case | server | " + String.join(" | ", cols) + " | all calls |"
+                + (perf ? " of the reads: found nothing |" : "") + "\n| --- | --- |" + " --- |".repeat(cols.size() + (perf ? 2 : 1)) + "\n");
         rows.forEach((k, calls) -> {
             s.append("| ").append(k);
-            double total = 0;
+            double listed = 0;
             for (String c : cols) {
                 Double v = calls.get(c);
                 s.append(" | ").append(v == null ? "" : String.format(Locale.ROOT, "%.2f", v));
-                total += v == null ? 0 : v;
+                listed += v == null ? 0 : v;
             }
-            s.append(String.format(Locale.ROOT, " | %.2f |\n", total));
+            JsonObject x = raw.get(k);
+            s.append(String.format(Locale.ROOT, " | %.2f |", x.has("all") ? x.get("all").getAsDouble() : listed));
+            if (perf) s.append(String.format(Locale.ROOT, " %.2f |", x.has("empty_reads") ? x.get("empty_reads").getAsDouble() : 0));
+            s.append('\n');
         });
-        return s.append("\nSystem calls per echoed frame, all server threads (`strace -c -f` over a fixed number of frames; calls under 0.05 per frame left out); `")
-                .append(r.get("command").getAsString()).append("`.\n").toString();
+        s.append("\nSystem calls per echoed frame, all server threads, over a fixed number of frames (calls under 0.05 per frame left out");
+        if (perf) {
+            s.append("; counted by `perf stat` on the kernel's syscall tracepoints, which leaves the server's timing alone;"
+                    + " *found nothing*: reads that returned EAGAIN, after which the connection waits for the poller");
+        } else {
+            s.append("; counted by `strace -c -f`, which stops the server at every call and so lets more bytes arrive before each read:"
+                    + " it undercounts empty reads and the poller's epoll_ctl");
+        }
+        return s.append("); `").append(r.get("command").getAsString()).append("`.\n").toString();
     }
 
     // --- documents -------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ import loomframe.frame.FrameFormat;
  *                        many threads instead of on the channel group's, as most async servers offload
  *                        blocking work; 0 runs the asynchronous form if the handler has one, else
  *                        the blocking form in place
+ * @param tls             TLS on every connection, or null for plain TCP
  */
 public record ServerConfig(
         String host,
@@ -40,7 +41,8 @@ public record ServerConfig(
         long maxBuffered,
         int maxPendingReplies,
         Duration shutdownTimeout,
-        int handlerThreads) {
+        int handlerThreads,
+        ServerTls tls) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 7777;
@@ -124,7 +126,12 @@ public record ServerConfig(
     public Builder toBuilder() {
         return new Builder().host(host).port(port).impl(impl).handler(handler).format(format)
                 .idleTimeout(idleTimeout).maxConnections(maxConnections).maxBuffered(maxBuffered)
-                .maxPendingReplies(maxPendingReplies).shutdownTimeout(shutdownTimeout).handlerThreads(handlerThreads);
+                .maxPendingReplies(maxPendingReplies).shutdownTimeout(shutdownTimeout).handlerThreads(handlerThreads).tls(tls);
+    }
+
+    /** Whether connections speak TLS. */
+    public boolean hasTls() {
+        return tls != null;
     }
 
     /** Whether frames have a deadline at all. */
@@ -144,6 +151,7 @@ public record ServerConfig(
         private int maxPendingReplies = DEFAULT_MAX_PENDING_REPLIES;
         private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
         private int handlerThreads;
+        private ServerTls tls;
 
         private Builder() {}
 
@@ -158,10 +166,12 @@ public record ServerConfig(
         public Builder maxPendingReplies(int v) { maxPendingReplies = v; return this; }
         public Builder shutdownTimeout(Duration v) { shutdownTimeout = v; return this; }
         public Builder handlerThreads(int v) { handlerThreads = v; return this; }
+        /** TLS on every connection; null (the default) for plain TCP. */
+        public Builder tls(ServerTls v) { tls = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(host, port, impl, handler, format, idleTimeout, maxConnections,
-                    maxBuffered, maxPendingReplies, shutdownTimeout, handlerThreads);
+                    maxBuffered, maxPendingReplies, shutdownTimeout, handlerThreads, tls);
         }
     }
 }

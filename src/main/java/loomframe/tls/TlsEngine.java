@@ -119,6 +119,7 @@ public final class TlsEngine {
                     case NEED_WRAP -> wrapHandshake();
                     case NEED_UNWRAP, NEED_UNWRAP_AGAIN -> {
                         if (!unwrapHandshake()) return Next.READ;
+                        if (neverStarted) return Next.DONE;             // closed before a byte: read() says end of stream
                     }
                     case FINISHED, NOT_HANDSHAKING -> {
                         handshakeDone = true;
@@ -542,7 +543,8 @@ public final class TlsEngine {
             return "the " + peerRole + " sent alert " + name;
         }
         if (lower.contains("empty client certificate chain") || lower.contains("empty server certificate chain") && server) {
-            return "the client sent no certificate, and this server requires one (--tls-client-ca)";
+            // A JDK client sends none when it has none signed by a CA the server named, so this covers both.
+            return "the client sent no certificate signed by a CA this server trusts (--tls-client-ca), and it requires one";
         }
         if (e instanceof SSLHandshakeException && (lower.contains("pkix") || lower.contains("certpath") || lower.contains("unable to find valid certification path"))) {
             return server ? "the client's certificate is not signed by a trusted CA (--tls-client-ca): " + rootMessage(e)

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -16,6 +17,8 @@ import loomframe.server.Impl;
 import loomframe.Loomframe;
 import loomframe.server.Server;
 import loomframe.server.ServerConfig;
+import loomframe.server.ServerTls;
+import loomframe.tls.TlsFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
@@ -40,6 +43,7 @@ import picocli.CommandLine.TypeConversionException;
                 "  loomframe serve                                   # echo on 127.0.0.1:7777",
                 "  loomframe serve --impl async --port 0 --stats-interval 5s",
                 "  loomframe serve --byte-order little               # the C# sample's clients",
+                "  loomframe serve --tls-cert cert.pem --tls-key key.pem    # TLS 1.3 and 1.2",
                 "", "Exit codes: 0 stopped by a signal, 1 cannot listen (e.g. port in use), 2 usage error."})
 final class ServeCommand implements Callable<Integer> {
 
@@ -93,6 +97,17 @@ final class ServeCommand implements Callable<Integer> {
             description = "Print a statistics line every D (default: off).")
     Duration statsInterval;
 
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "Serve TLS (1.3 and 1.2) with this certificate chain (PEM, the server's certificate first); needs --tls-key.")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "The private key of --tls-cert (unencrypted PKCS#8 PEM, BEGIN PRIVATE KEY; RSA or EC).")
+    Path tlsKey;
+
+    @Option(names = "--tls-client-ca", paramLabel = "FILE",
+            description = "Mutual TLS: require client certificates signed by the CAs in this PEM file.")
+    Path tlsClientCa;
+
     @Option(names = {"-v", "--verbose"}, description = "Log DEBUG records and stack traces.")
     boolean verbose;
 
@@ -141,10 +156,21 @@ final class ServeCommand implements Callable<Integer> {
                     .handlerThreads(handlerThreads).format(format)
                     .idleTimeout(idleTimeout).maxConnections(maxConnections).shutdownTimeout(shutdownTimeout);
             if (maxBuffered != null) builder.maxBuffered(maxBuffered);
+            builder.tls(tls());
             return builder.build();
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
+    }
+
+    /** {@code --tls-cert}, {@code --tls-key}, {@code --tls-client-ca}: null for plain TCP. */
+    private ServerTls tls() {
+        if (tlsCert == null && tlsKey == null && tlsClientCa == null) return null;
+        if (tlsKey != null && tlsCert == null) throw new IllegalArgumentException("--tls-key needs --tls-cert (the certificate chain of that key)");
+        if (tlsCert != null && tlsKey == null) throw new IllegalArgumentException("--tls-cert needs --tls-key (the private key of that certificate)");
+        if (tlsCert == null) throw new IllegalArgumentException("--tls-client-ca needs --tls-cert and --tls-key: mutual TLS is TLS first");
+        return ServerTls.of(TlsFiles.serverContext(tlsCert, tlsKey, tlsClientCa),
+                tlsClientCa == null ? ServerTls.ClientAuth.NONE : ServerTls.ClientAuth.REQUIRED);
     }
 
     /** The {@code --handler}, with picocli's wording for a bad value (the flag, then what was expected). */
@@ -176,6 +202,8 @@ final class ServeCommand implements Callable<Integer> {
         FrameFormat f = c.format();
         return "listening on " + hostPort(server.address())
                 + " (impl " + c.impl().cliName()
+                + (c.hasTls() ? ", tls " + String.join("/", c.tls().protocolsInEffect())
+                        + (c.tls().clientAuth() == ServerTls.ClientAuth.REQUIRED ? " with client certificates required" : "") : "")
                 + ", handler " + handlerName(c.handler())
                 + (c.handlerThreads() > 0 ? " on " + c.handlerThreads() + " threads" : "")
                 + ", " + f.describeLength()

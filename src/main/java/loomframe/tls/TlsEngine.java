@@ -2,12 +2,10 @@ package loomframe.tls;
 
 import java.nio.ByteBuffer;
 import java.util.HexFormat;
-import java.util.Locale;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
 import javax.net.ssl.SSLException;
-import javax.net.ssl.SSLHandshakeException;
 
 /**
  * One connection's {@link SSLEngine} and the buffers it needs, with no I/O of its own: whoever
@@ -525,43 +523,6 @@ public final class TlsEngine {
 
     /** The engine's exception, in the peer's terms. */
     private String describe(Throwable e) {
-        String m = String.valueOf(e.getMessage());
-        String lower = m.toLowerCase(Locale.ROOT);
-        boolean server = !engine.getUseClientMode();
-        int alert = lower.indexOf("received fatal alert: ");
-        if (alert >= 0) {
-            String name = m.substring(alert + "received fatal alert: ".length()).trim();
-            if (server && (name.equals("certificate_unknown") || name.equals("bad_certificate") || name.equals("unknown_ca"))) {
-                return "the client does not trust the server's certificate (alert " + name + " from the client)";
-            }
-            if (!server && name.equals("certificate_required")) {
-                return "the server requires a client certificate (alert certificate_required): give one with --tls-cert and --tls-key";
-            }
-            if (!server && (name.equals("bad_certificate") || name.equals("unknown_ca") || name.equals("certificate_unknown"))) {
-                return "the server refused the client certificate (alert " + name + " from the server)";
-            }
-            return "the " + peerRole + " sent alert " + name;
-        }
-        if (lower.contains("empty client certificate chain") || lower.contains("empty server certificate chain") && server) {
-            // A JDK client sends none when it has none signed by a CA the server named, so this covers both.
-            return "the client sent no certificate signed by a CA this server trusts (--tls-client-ca), and it requires one";
-        }
-        if (e instanceof SSLHandshakeException && (lower.contains("pkix") || lower.contains("certpath") || lower.contains("unable to find valid certification path"))) {
-            return server ? "the client's certificate is not signed by a trusted CA (--tls-client-ca): " + rootMessage(e)
-                    : "the server's certificate is not signed by a trusted CA (--tls-ca, or the JDK's trust store): " + rootMessage(e);
-        }
-        if (lower.contains("no subject alternative") || lower.contains("no name matching")) {
-            return "the server's certificate is not for " + engine.getPeerHost() + " (--tls-server-name): " + m;
-        }
-        if (lower.contains("protocol") && (lower.contains("version") || lower.contains("no appropriate"))) {
-            return "no protocol in common (this side offers " + String.join(", ", engine.getEnabledProtocols()) + "): " + m;
-        }
-        return m;
-    }
-
-    private static String rootMessage(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) t = t.getCause();
-        return String.valueOf(t.getMessage());
+        return TlsFailure.explain(e, !engine.getUseClientMode(), engine.getPeerHost(), engine.getEnabledProtocols());
     }
 }

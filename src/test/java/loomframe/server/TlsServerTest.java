@@ -102,8 +102,16 @@ class TlsServerTest {
         var random = new Random(4);
         List<byte[]> frames = List.of(TestWire.randomBytes(random, 4 << 20), TestWire.randomBytes(random, 4 << 20));
         try (Server server = start(impl, TestTls.server(false)); var client = client(server)) {
-            client.write(TestWire.encodeAll(F, frames));
+            // Written while the echoes are read: a peer that sends 8 MiB before reading is paused by design.
+            Thread writer = Thread.ofVirtual().start(() -> {
+                try {
+                    client.write(TestWire.encodeAll(F, frames));
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
             assertEchoes(client, frames, "4 MiB");
+            writer.join();
         }
     }
 

@@ -61,7 +61,7 @@ for impl in ${impls//,/ }; do
       fps=$(sed -n 's/.*"frames_per_s":\([0-9.]*\).*/\1/p' "$tmp/load.json")
       errors=$(sed -n 's/.*"errors":\([0-9]*\).*/\1/p' "$tmp/load.json")
       clientcpu=$(sed -n 's/.*"client_cpu_ns_per_frame":\([0-9.]*\).*/\1/p' "$tmp/load.json")
-      us=$(echo "scale=2; ($c1 - $c0) / ($t1 - $t0) / $fps * 1000000" | bc)
+      us=$(echo "scale=3; ($c1 - $c0) * 1000000 / (($t1 - $t0) * $fps)" | bc)
       printf '{"impl":"%s","tls":%s,"size":%s,"connections":%s,"frames_per_s":%s,"server_cpu_us_per_frame":%s,"client_cpu_ns_per_frame":%s,"errors":%s}\n' \
         "$impl" "$([ $mode = tls ] && echo true || echo false)" "$1" "$2" "$fps" "$us" "${clientcpu:-null}" "$errors" | tee -a "$out/echo.jsonl"
     done

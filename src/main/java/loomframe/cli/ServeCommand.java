@@ -97,12 +97,8 @@ final class ServeCommand implements Callable<Integer> {
             description = "Print a statistics line every D (default: off).")
     Duration statsInterval;
 
-    @Option(names = "--tls-cert", paramLabel = "FILE",
-            description = "Serve TLS (1.3 and 1.2) with this certificate chain (PEM, the server's certificate first); needs --tls-key.")
-    Path tlsCert;
-
-    @Option(names = "--tls-key", paramLabel = "FILE", description = "The private key of --tls-cert (unencrypted PKCS#8 PEM, BEGIN PRIVATE KEY; RSA or EC).")
-    Path tlsKey;
+    @Mixin
+    TlsCertificateOptions tlsCertificate;                 // serve TLS 1.3 and 1.2 with it
 
     @Option(names = "--tls-client-ca", paramLabel = "FILE",
             description = "Mutual TLS: require client certificates signed by the CAs in this PEM file.")
@@ -165,11 +161,10 @@ final class ServeCommand implements Callable<Integer> {
 
     /** {@code --tls-cert}, {@code --tls-key}, {@code --tls-client-ca}: null for plain TCP. */
     private ServerTls tls() {
-        if (tlsCert == null && tlsKey == null && tlsClientCa == null) return null;
-        if (tlsKey != null && tlsCert == null) throw new IllegalArgumentException("--tls-key needs --tls-cert (the certificate chain of that key)");
-        if (tlsCert != null && tlsKey == null) throw new IllegalArgumentException("--tls-cert needs --tls-key (the private key of that certificate)");
-        if (tlsCert == null) throw new IllegalArgumentException("--tls-client-ca needs --tls-cert and --tls-key: mutual TLS is TLS first");
-        return ServerTls.of(TlsFiles.serverContext(tlsCert, tlsKey, tlsClientCa),
+        if (!tlsCertificate.given() && tlsClientCa == null) return null;
+        tlsCertificate.check();
+        if (tlsCertificate.cert == null) throw new IllegalArgumentException("--tls-client-ca needs --tls-cert and --tls-key: mutual TLS is TLS first");
+        return ServerTls.of(TlsFiles.serverContext(tlsCertificate.cert, tlsCertificate.key, tlsClientCa),
                 tlsClientCa == null ? ServerTls.ClientAuth.NONE : ServerTls.ClientAuth.REQUIRED);
     }
 

@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import loomframe.tls.ClientTls;
 import loomframe.tls.TlsFiles;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The TLS flags of {@code send} and {@code load}. Any of them turns TLS on. */
@@ -15,11 +16,8 @@ final class TlsClientOptions {
     @Option(names = "--tls-ca", paramLabel = "FILE", description = "Trust the CA certificates in this PEM file instead of the default trust store.")
     Path ca;
 
-    @Option(names = "--tls-cert", paramLabel = "FILE", description = "Present this certificate chain (PEM) to a server that asks for one; needs --tls-key.")
-    Path cert;
-
-    @Option(names = "--tls-key", paramLabel = "FILE", description = "The private key of --tls-cert (unencrypted PKCS#8 PEM, BEGIN PRIVATE KEY).")
-    Path key;
+    @Mixin
+    TlsCertificateOptions certificate;                    // presented to a server that asks for one
 
     @Option(names = "--tls-server-name", paramLabel = "NAME",
             description = "The name the server's certificate must carry, also sent as SNI (default: --host).")
@@ -34,11 +32,10 @@ final class TlsClientOptions {
      * @throws IllegalArgumentException a usage error, one line
      */
     ClientTls clientTls(String host, PrintWriter err) {
-        if (!tls && ca == null && cert == null && key == null && serverName == null && !insecure) return null;
-        if (key != null && cert == null) throw new IllegalArgumentException("--tls-key needs --tls-cert (the certificate chain of that key)");
-        if (cert != null && key == null) throw new IllegalArgumentException("--tls-cert needs --tls-key (the private key of that certificate)");
+        if (!tls && ca == null && !certificate.given() && serverName == null && !insecure) return null;
+        certificate.check();
         if (insecure && ca != null) throw new IllegalArgumentException("--tls-insecure and --tls-ca contradict each other: trust anything, or trust those CAs");
-        var context = TlsFiles.clientContext(ca, cert, key, insecure);
+        var context = TlsFiles.clientContext(ca, certificate.cert, certificate.key, insecure);
         if (insecure) {
             err.println("loomframe: warning: --tls-insecure: the server's certificate is not checked; anyone between here "
                     + "and the server can read and change the frames");

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# The full benchmark suite whose results are committed under jmh/results/ and drawn in docs/.
+# The JMH suite: EchoRoundTripBenchmark (each server in its own JVM, started per trial), the codec,
+# and idle connections. The figures the docs quote come from jmh/run-echo.sh and jmh/run-sweep.sh
+# (native load generator, rounds); this is the JMH view of the same servers.
 #
-#   jmh/run-full.sh            (~25 minutes on 2 cores; builds the jar first)
+#   jmh/run-full.sh            (~30 minutes on 2 cores; builds the jars first)
 #   ECHO_ONLY=1 jmh/run-full.sh    echo cases only (keeps codec.json and idle-connections.json)
 #
-# Echo cases run one JMH invocation per case, the four servers back to back, so each case's
+# Echo cases run one JMH invocation per case, the five servers (rawecho: the ceiling) back to back, so each case's
 # ratios to Netty come from one window of a few minutes: if something else loads the machine,
 # it loads all four servers of that case alike. /proc/loadavg is logged before every case.
-# Budget: -f 1 -wi 3 -i 3 -w 2s -r 3s per trial (15 s + JVM start, ~17 s), 18 cases x 4 servers ~ 21 min,
+# Budget: -f 1 -wi 3 -i 3 -w 2s -r 3s per trial (15 s + JVM and server start, ~18 s), 18 cases x 5 servers ~ 27 min,
 # then the codec (~2 min) and idle connections (~2 min). Netty needs the third warm-up iteration:
 # with two it was still compiling (its first iterations ran at a third of its speed).
 set -euo pipefail
@@ -15,9 +17,9 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 out="jmh/results"
 opts=(-f 1 -wi 3 -i 3 -w 2s -r 3s)
-impls="blocking,async,platform,netty"
+impls="blocking,async,platform,netty,rawecho"
 
-./mvnw -B -q -f jmh/pom.xml package
+jmh/build.sh
 mkdir -p "$out/echo" /tmp/loomframe-bench-logs
 rm -f "$out"/echo/*.json
 : > "$out/latency.jsonl"

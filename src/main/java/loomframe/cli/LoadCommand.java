@@ -180,15 +180,15 @@ final class LoadCommand implements Callable<Integer> {
         static String json(LoadResult r) {
             var o = r.options();
             var sb = new StringBuilder("{");
-            field(sb, "host", quote(o.host())).append(',');
+            field(sb, "host", Json.quote(o.host())).append(',');
             field(sb, "port", o.port()).append(',');
             field(sb, "connections", o.connections()).append(',');
             field(sb, "pipeline", o.pipeline()).append(',');
             field(sb, "size", o.payloadSize()).append(',');
-            field(sb, "format", quote(o.format().describeLength())).append(',');
+            field(sb, "format", Json.quote(o.format().describeLength())).append(',');
             field(sb, "duration_s", num(o.duration().toMillis() / 1000.0)).append(',');
             field(sb, "warmup_s", num(o.warmup().toMillis() / 1000.0)).append(',');
-            field(sb, "latency_model", quote(o.openLoop() ? "open-loop" : "closed-loop")).append(',');
+            field(sb, "latency_model", Json.quote(o.openLoop() ? "open-loop" : "closed-loop")).append(',');
             field(sb, "rate", o.openLoop() ? num(o.rate()) : "null").append(',');
             field(sb, "frames", r.frames()).append(',');
             field(sb, "frames_per_s", num(r.framesPerSecond())).append(',');
@@ -206,7 +206,7 @@ final class LoadCommand implements Callable<Integer> {
             field(sb, "corrupted", r.corrupted()).append(',');
             field(sb, "failed_connections", r.failedConnections()).append(',');
             sb.append("\"error_messages\":[");
-            for (int i = 0; i < r.errorMessages().size(); i++) sb.append(i == 0 ? "" : ",").append(quote(r.errorMessages().get(i)));
+            for (int i = 0; i < r.errorMessages().size(); i++) sb.append(i == 0 ? "" : ",").append(Json.quote(r.errorMessages().get(i)));
             sb.append("],");
             field(sb, "client_cpu_ns_per_frame", r.clientCpuNanosPerFrame() < 0 ? "null" : num(r.clientCpuNanosPerFrame())).append(',');
             field(sb, "client_cpu_cores", r.clientCpuNanos() < 0 ? "null" : num(r.clientCpuNanos() / (double) r.measuredNanos()));
@@ -219,24 +219,6 @@ final class LoadCommand implements Callable<Integer> {
 
         private static String num(double v) {
             return Double.isFinite(v) ? String.format(Locale.ROOT, "%.3f", v) : "null";
-        }
-
-        static String quote(String s) {
-            var sb = new StringBuilder("\"");
-            for (char c : s.toCharArray()) {
-                switch (c) {
-                    case '"' -> sb.append("\\\"");
-                    case '\\' -> sb.append("\\\\");
-                    case '\n' -> sb.append("\\n");
-                    case '\r' -> sb.append("\\r");
-                    case '\t' -> sb.append("\\t");
-                    default -> {
-                        if (c < 0x20) sb.append(String.format("\\u%04x", (int) c));
-                        else sb.append(c);
-                    }
-                }
-            }
-            return sb.append('"').toString();
         }
 
         /** {@code 812us}, {@code 12.3ms}, {@code 1.20s}. */

@@ -37,6 +37,10 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String... args) {
+        // Before anything touches java.util.logging: the drain's log lines must survive JVM exit.
+        if (System.getProperty(ShutdownSafeLogManager.PROPERTY) == null) {
+            System.setProperty(ShutdownSafeLogManager.PROPERTY, ShutdownSafeLogManager.class.getName());
+        }
         int code = run(System.out, System.err, args);
         System.out.flush();
         System.exit(code);
@@ -49,16 +53,14 @@ public final class Main implements Callable<Integer> {
 
     /** Like {@link #run(String...)}, with the command's output and errors sent where given. */
     public static int run(PrintStream out, PrintStream err, String... args) {
+        Logging.reset();
         var cli = new CommandLine(new Main());
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
-        cli.setParameterExceptionHandler((e, a) -> fail(e.getCommandLine().getErr(), usageMessage(e), USAGE));
+        cli.setParameterExceptionHandler((e, a) -> fail(e.getCommandLine().getErr(), usageMessage(e), null, USAGE));
         cli.setExecutionExceptionHandler((e, commandLine, parsed) -> {
-            PrintWriter w = commandLine.getErr();
-            if (!(e instanceof CommandFailure) || Logging.verbose()) {
-                e.printStackTrace(w);  // a surprise: the trace is the useful part
-            }
-            return fail(w, e instanceof CommandFailure ? e.getMessage() : e.toString(), FAILURE);
+            boolean trace = !(e instanceof CommandFailure) || Logging.verbose();  // a surprise: the trace is the useful part
+            return fail(commandLine.getErr(), e instanceof CommandFailure ? e.getMessage() : e.toString(), trace ? e : null, FAILURE);
         });
         return cli.execute(args);
     }
@@ -72,9 +74,10 @@ public final class Main implements Callable<Integer> {
         return m;
     }
 
-    private static int fail(PrintWriter err, String message, int code) {
+    /** One line on stderr (a JSON object with {@code serve --log-format json}), after the trace if there is one. */
+    private static int fail(PrintWriter err, String message, Throwable trace, int code) {
         String line = message == null ? "failed" : message.strip().replaceAll("\\s*\\R\\s*", "; ");
-        err.println("loomframe: " + line);
+        err.println(Logging.failure(line, trace));
         err.flush();
         return code;
     }

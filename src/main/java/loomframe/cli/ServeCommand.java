@@ -9,6 +9,12 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+import java.lang.System.Logger.Level;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import loomframe.metrics.MetricsEndpoint;
+import loomframe.server.core.ConnectionLog;
 import loomframe.server.core.Durations;
 import loomframe.frame.FrameFormat;
 import loomframe.handlers.Handlers;
@@ -31,10 +37,12 @@ import picocli.CommandLine.TypeConversionException;
 /**
  * {@code loomframe serve}: runs a server until SIGINT/SIGTERM.
  *
- * <p>Once accepting it prints the readiness line scripts wait for, {@code listening on HOST:PORT (settings)}.
+ * <p>Once accepting it prints the readiness line scripts wait for, {@code listening on HOST:PORT (settings)},
+ * and with {@code --metrics} the line {@code metrics on http://HOST:PORT/metrics, health on ...}.
  * On a signal a shutdown hook closes the server gracefully (bounded by {@code --shutdown-timeout}),
  * prints the final statistics line and ends the JVM with status 0: a signal is how a server is
- * meant to stop, not a failure.
+ * meant to stop, not a failure. {@code /health} answers 503 from the signal on (after
+ * {@code --drain-delay}, if one is set, during which the server still accepts) until the JVM exits.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
         description = {"Serve length-prefixed frames until SIGINT/SIGTERM.",
@@ -43,6 +51,7 @@ import picocli.CommandLine.TypeConversionException;
                 "  loomframe serve                                   # echo on 127.0.0.1:7777",
                 "  loomframe serve --impl async --port 0 --stats-interval 5s",
                 "  loomframe serve --byte-order little               # the C# sample's clients",
+                "  loomframe serve --metrics 9100 --log-format json  # metrics on 127.0.0.1:9100, JSON logs",
                 "  loomframe serve --tls-cert cert.pem --tls-key key.pem    # TLS 1.3 and 1.2",
                 "", "Exit codes: 0 stopped by a signal, 1 cannot listen (e.g. port in use), 2 usage error."})
 final class ServeCommand implements Callable<Integer> {
@@ -67,6 +76,11 @@ final class ServeCommand implements Callable<Integer> {
                     + "arrived (a stand-in for a backend call); forward:HOST:PORT relays each frame to a backend framing "
                     + "server and replies with its reply (default: ${DEFAULT-VALUE}).")
     String handler;
+
+    @Option(names = "--io-threads", paramLabel = "N", defaultValue = "0",
+            description = "Threads that run connections: async, the channel group's; blocking, the virtual threads' "
+                    + "carriers (sets -Djdk.virtualThreadScheduler.parallelism); 0 = one per core (default: ${DEFAULT-VALUE}).")
+    int ioThreads;
 
     @Option(names = "--handler-threads", paramLabel = "N", defaultValue = "0",
             description = "--impl async only: run the handler on a pool of N threads instead of the channel group's "
@@ -107,17 +121,35 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = {"-v", "--verbose"}, description = "Log DEBUG records and stack traces.")
     boolean verbose;
 
+    @Option(names = "--log-format", paramLabel = "text|json", defaultValue = "text", converter = LogFormatConverter.class,
+            description = "text: one readable line per record; json: one JSON object per line with time, level, message, "
+                    + "and peer and reason where they apply (default: ${DEFAULT-VALUE}).")
+    Logging.Format logFormat;
+
+    @Option(names = "--metrics", paramLabel = "[HOST:]PORT", converter = MetricsAddress.Converter.class,
+            description = "Serve Prometheus metrics at http://HOST:PORT/metrics and a health check at /health "
+                    + "(200 ok while serving, 503 draining once shutdown begins); HOST defaults to 127.0.0.1, "
+                    + "PORT 0 takes a free one (default: off).")
+    MetricsAddress metricsAddress;
+
+    @Option(names = "--drain-delay", paramLabel = "D", defaultValue = "0", converter = DurationConverter.class,
+            description = "On SIGTERM, first keep serving and accepting for D while /health answers 503, so a load balancer "
+                    + "sends new connections elsewhere; then shut down (default: 0, shut down at once).")
+    Duration drainDelay;
+
     @Override
     public Integer call() throws InterruptedException {
         ServerConfig config = config();
         PrintWriter out = spec.commandLine().getOut();
-        Logging.configure(spec.commandLine().getErr(), verbose);
+        Logging.configure(spec.commandLine().getErr(), verbose, logFormat);
 
         Server server = start(config);
+        MetricsEndpoint metrics = startMetrics(server);
         out.println(readinessLine(server));
         if (server.address().getAddress().isLoopbackAddress()) {
             out.println("bound to a loopback address: only this machine can connect; use --host 0.0.0.0 to accept remote clients");
         }
+        if (metrics != null) out.println("metrics on " + metrics.metricsUrl() + ", health on " + metrics.healthUrl());
         out.flush();
 
         Thread stats = statsInterval == null || statsInterval.isZero() ? null
@@ -126,7 +158,8 @@ final class ServeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (!stopping.compareAndSet(false, true)) return;
             try {
-                server.close();
+                drainDelay(metrics);
+                server.close();          // /health says 503 from here until the JVM halts: it stays up
             } finally {
                 stopStats(stats);
                 out.println("final stats: " + server.stats());
@@ -145,11 +178,38 @@ final class ServeCommand implements Callable<Integer> {
         return Main.OK;
     }
 
+    /** The endpoint {@code --metrics} asks for, or null; if it cannot bind, the server is closed again and serve fails (exit 1). */
+    private MetricsEndpoint startMetrics(Server server) {
+        if (metricsAddress == null) return null;
+        try {
+            return MetricsEndpoint.start(server, InetAddress.getByName(metricsAddress.host()), metricsAddress.port());
+        } catch (IOException | RuntimeException e) {
+            server.close();
+            String why = e instanceof BindException ? e.getMessage() + " (choose another --metrics port, or --metrics 0 for any free one)"
+                    : e instanceof UnknownHostException ? "unknown host " + metricsAddress.host()
+                    : e.toString();
+            throw new CommandFailure("cannot serve metrics on " + metricsAddress + ": " + why, e);
+        }
+    }
+
+    /** {@code --drain-delay}: announce the drain on /health and keep serving a while before shutting down. */
+    private void drainDelay(MetricsEndpoint metrics) {
+        if (drainDelay.isZero()) return;
+        if (metrics != null) metrics.drain();
+        ConnectionLog.LOG.log(Level.INFO, "shutting down in " + Durations.format(drainDelay) + " (--drain-delay): still serving"
+                + (metrics != null ? "; " + metrics.healthUrl() + " answers 503 meanwhile" : ""));
+        try {
+            Thread.sleep(drainDelay);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private ServerConfig config() {
         FrameFormat format = framing.format(spec.commandLine());
         try {
             var builder = ServerConfig.builder().host(host).port(port).impl(impl).handler(handler(format))
-                    .handlerThreads(handlerThreads).format(format)
+                    .handlerThreads(handlerThreads).ioThreads(ioThreads).format(format)
                     .idleTimeout(idleTimeout).maxConnections(maxConnections).shutdownTimeout(shutdownTimeout);
             if (maxBuffered != null) builder.maxBuffered(maxBuffered);
             builder.tls(tls());
@@ -178,6 +238,10 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     private Server start(ServerConfig config) {
+        if (config.impl() == Impl.BLOCKING && config.ioThreads() > 0) {
+            // The scheduler of virtual threads is the JVM's, made when the first one starts: none has yet.
+            System.setProperty(ServerConfig.CARRIERS_PROPERTY, String.valueOf(config.ioThreads()));
+        }
         String where = config.host() + ":" + config.port();
         try {
             return Loomframe.start(config);
@@ -206,12 +270,22 @@ final class ServeCommand implements Callable<Integer> {
                 + ", idle timeout " + (c.hasIdleTimeout() ? Durations.format(c.idleTimeout()) : "off")
                 + ", max connections " + c.maxConnections()
                 + ", max buffered " + SizeConverter.format(c.maxBuffered())
-                + ", shutdown timeout " + Durations.format(c.shutdownTimeout()) + ")";
+                + ", shutdown timeout " + Durations.format(c.shutdownTimeout())
+                // last, so that scripts matching the fields before it keep working
+                + (c.impl() == Impl.PLATFORM ? "" : ", io threads " + ioThreadsInEffect(c))
+                + ")";
     }
 
     static String hostPort(InetSocketAddress address) {
         String host = address.getAddress().getHostAddress();
         return (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
+    }
+
+    /** The threads that run connections, as the server will have them. */
+    private static int ioThreadsInEffect(ServerConfig c) {
+        if (c.impl() == Impl.ASYNC) return c.ioThreadCount();
+        Integer set = Integer.getInteger(ServerConfig.CARRIERS_PROPERTY);
+        return set != null ? set : Runtime.getRuntime().availableProcessors();
     }
 
     /** The command-line name of a built-in handler ({@code delay:10ms}), else the class of a program's own. */
@@ -243,13 +317,25 @@ final class ServeCommand implements Callable<Integer> {
         }
     }
 
+    /** The constant of {@code values} whose CLI name is {@code value} (any case), or a usage error naming the choices. */
+    private static <T> T byName(T[] values, Function<T, String> cliName, String value, String choices) {
+        for (T v : values) {
+            if (cliName.apply(v).equals(value.toLowerCase(Locale.ROOT))) return v;
+        }
+        throw new TypeConversionException("expected " + choices + ", got '" + value + "'");
+    }
+
+    static final class LogFormatConverter implements ITypeConverter<Logging.Format> {
+        @Override
+        public Logging.Format convert(String value) {
+            return byName(Logging.Format.values(), Logging.Format::cliName, value, "text or json");
+        }
+    }
+
     static final class ImplConverter implements ITypeConverter<Impl> {
         @Override
         public Impl convert(String value) {
-            for (Impl i : Impl.values()) {
-                if (i.cliName().equals(value.toLowerCase(Locale.ROOT))) return i;
-            }
-            throw new TypeConversionException("expected blocking, async or platform, got '" + value + "'");
+            return byName(Impl.values(), Impl::cliName, value, "blocking, async or platform");
         }
     }
 }

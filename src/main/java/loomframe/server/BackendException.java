@@ -1,6 +1,7 @@
 package loomframe.server;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 
 /**
@@ -21,7 +22,7 @@ public class BackendException extends IOException {
     }
 
     private static String describe(SocketAddress a) {
-        if (a instanceof java.net.InetSocketAddress i) {
+        if (a instanceof InetSocketAddress i) {
             String host = i.getAddress() != null ? i.getAddress().getHostAddress() : i.getHostString();
             return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + i.getPort();
         }

@@ -13,16 +13,40 @@ import java.nio.charset.Charset;
  * returned (or an {@link AsyncFrameHandler}'s stage has completed) and the replies it queued are
  * written. After that the server reuses the memory for other frames, of this connection or another.
  * To keep the bytes longer, copy them ({@link #toArray()}).
+ *
+ * <p>Not meant to be extended by programs; a server may, to remember where a payload arrived
+ * (so that an echo can write the bytes as they came).
  */
-public final class Payload {
+public class Payload {
     private static final Payload EMPTY = new Payload(new ByteBuffer[0], 0);
 
-    private final ByteBuffer[] parts;     // read-only, each position..limit
+    private final ByteBuffer[] parts;     // read-only, each position..limit; null when there is one part ...
+    private final ByteBuffer only;        // ... and it is this: most frames, and no array for them
     private final int size;
 
     private Payload(ByteBuffer[] parts, int size) {
         this.parts = parts;
+        this.only = null;
         this.size = size;
+    }
+
+    /** For servers: a payload in one read-only part, position to limit, handed over as it is. */
+    protected Payload(ByteBuffer readOnlyPart) {
+        this.parts = null;
+        this.only = readOnlyPart;
+        this.size = readOnlyPart.remaining();
+    }
+
+    /** For servers: a payload in several read-only parts (the array becomes the payload's). */
+    protected Payload(ByteBuffer[] readOnlyParts) {
+        this(readOnlyParts, total(readOnlyParts));
+    }
+
+    private static int total(ByteBuffer[] parts) {
+        long n = 0;
+        for (ByteBuffer p : parts) n += p.remaining();
+        if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("payload of " + n + " bytes is over 2 GiB");
+        return (int) n;
     }
 
     /**
@@ -58,12 +82,20 @@ public final class Payload {
 
     /** How many parts the payload is in (0 for a zero-length payload). */
     public int partCount() {
-        return parts.length;
+        return only != null ? 1 : parts.length;
     }
 
     /** Part {@code i}: a fresh read-only view (its own position and limit), position to limit = that part's bytes. */
     public ByteBuffer part(int i) {
-        return parts[i].duplicate();
+        return partView(i).duplicate();
+    }
+
+    private ByteBuffer partView(int i) {
+        if (only != null) {
+            if (i != 0) throw new IndexOutOfBoundsException("part " + i + " of a payload in 1 part");
+            return only;
+        }
+        return parts[i];
     }
 
     /**
@@ -71,7 +103,7 @@ public final class Payload {
      * for small frames; for large ones prefer the parts.
      */
     public ByteBuffer asByteBuffer() {
-        if (parts.length == 1) return parts[0].duplicate();
+        if (partCount() == 1) return partView(0).duplicate();
         return ByteBuffer.wrap(toArray()).asReadOnlyBuffer();
     }
 
@@ -79,10 +111,11 @@ public final class Payload {
     public byte[] toArray() {
         byte[] copy = new byte[size];
         int at = 0;
-        for (ByteBuffer p : parts) {
-            int n = p.remaining();
-            p.get(p.position(), copy, at, n);
-            at += n;
+        for (int i = 0, n = partCount(); i < n; i++) {
+            ByteBuffer p = partView(i);
+            int k = p.remaining();
+            p.get(p.position(), copy, at, k);
+            at += k;
         }
         return copy;
     }
@@ -94,6 +127,7 @@ public final class Payload {
 
     @Override
     public String toString() {
-        return "Payload[" + size + " bytes in " + parts.length + " part" + (parts.length == 1 ? "" : "s") + "]";
+        int n = partCount();
+        return "Payload[" + size + " bytes in " + n + " part" + (n == 1 ? "" : "s") + "]";
     }
 }

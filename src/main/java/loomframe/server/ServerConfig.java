@@ -28,6 +28,11 @@ import loomframe.frame.FrameFormat;
  *                        many threads instead of on the channel group's, as most async servers offload
  *                        blocking work; 0 runs the asynchronous form if the handler has one, else
  *                        the blocking form in place
+ * @param ioThreads       the threads that run connections: for {@link Impl#ASYNC} the channel group's
+ *                        size; for {@link Impl#BLOCKING} the carrier threads of the JDK's virtual-thread
+ *                        scheduler, which is the whole JVM's and is set by the system property
+ *                        {@link #CARRIERS_PROPERTY} before the first virtual thread
+ *                        starts ({@code serve --io-threads} does that); 0 = one per core, the default
  * @param tls             TLS on every connection, or null for plain TCP
  */
 public record ServerConfig(
@@ -42,6 +47,7 @@ public record ServerConfig(
         int maxPendingReplies,
         Duration shutdownTimeout,
         int handlerThreads,
+        int ioThreads,
         ServerTls tls) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
@@ -50,6 +56,8 @@ public record ServerConfig(
     public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
     public static final int DEFAULT_MAX_PENDING_REPLIES = 1024 * 1024;
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(10);
+    /** The JDK's setting for how many carrier threads run virtual threads: {@code ioThreads} for blocking. */
+    public static final String CARRIERS_PROPERTY = "jdk.virtualThreadScheduler.parallelism";
 
     public ServerConfig {
         Objects.requireNonNull(host, "host");
@@ -64,6 +72,10 @@ public record ServerConfig(
         if (maxConnections < 1) throw new IllegalArgumentException("--max-connections must be at least 1, got " + maxConnections);
         if (maxBuffered < 1) throw new IllegalArgumentException("--max-buffered must be at least 1 byte, got " + maxBuffered);
         if (maxPendingReplies < 1) throw new IllegalArgumentException("max pending replies must be at least 1 byte, got " + maxPendingReplies);
+        if (ioThreads < 0) throw new IllegalArgumentException("--io-threads must not be negative, got " + ioThreads);
+        if (ioThreads > 0 && impl == Impl.PLATFORM) {
+            throw new IllegalArgumentException("--io-threads is for --impl blocking or async (the platform server has a thread per connection)");
+        }
         if (handlerThreads < 0) throw new IllegalArgumentException("--handler-threads must not be negative, got " + handlerThreads);
         if (handlerThreads > 0 && impl != Impl.ASYNC) {
             throw new IllegalArgumentException("--handler-threads is for --impl async (the " + impl.cliName()
@@ -126,7 +138,13 @@ public record ServerConfig(
     public Builder toBuilder() {
         return new Builder().host(host).port(port).impl(impl).handler(handler).format(format)
                 .idleTimeout(idleTimeout).maxConnections(maxConnections).maxBuffered(maxBuffered)
-                .maxPendingReplies(maxPendingReplies).shutdownTimeout(shutdownTimeout).handlerThreads(handlerThreads).tls(tls);
+                .maxPendingReplies(maxPendingReplies).shutdownTimeout(shutdownTimeout).handlerThreads(handlerThreads)
+                .ioThreads(ioThreads).tls(tls);
+    }
+
+    /** The threads that run connections, 0 resolved to one per core. */
+    public int ioThreadCount() {
+        return ioThreads > 0 ? ioThreads : Runtime.getRuntime().availableProcessors();
     }
 
     /** Whether connections speak TLS. */
@@ -151,6 +169,7 @@ public record ServerConfig(
         private int maxPendingReplies = DEFAULT_MAX_PENDING_REPLIES;
         private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
         private int handlerThreads;
+        private int ioThreads;
         private ServerTls tls;
 
         private Builder() {}
@@ -166,12 +185,13 @@ public record ServerConfig(
         public Builder maxPendingReplies(int v) { maxPendingReplies = v; return this; }
         public Builder shutdownTimeout(Duration v) { shutdownTimeout = v; return this; }
         public Builder handlerThreads(int v) { handlerThreads = v; return this; }
+        public Builder ioThreads(int v) { ioThreads = v; return this; }
         /** TLS on every connection; null (the default) for plain TCP. */
         public Builder tls(ServerTls v) { tls = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(host, port, impl, handler, format, idleTimeout, maxConnections,
-                    maxBuffered, maxPendingReplies, shutdownTimeout, handlerThreads, tls);
+                    maxBuffered, maxPendingReplies, shutdownTimeout, handlerThreads, ioThreads, tls);
         }
     }
 }

@@ -31,6 +31,7 @@ public final class ServerStats {
     private final LongAdder connectionsOpened = new LongAdder();
     private final LongAdder rejected = new LongAdder();
     private final LongAdder framesReceived = new LongAdder();
+    private final LongAdder payloadBytesReceived = new LongAdder();   // the frame-size histogram's sum
     private final LongAdder framesSent = new LongAdder();
     private final LongAdder bytesReceived = new LongAdder();
     private final LongAdder bytesSent = new LongAdder();
@@ -58,8 +59,19 @@ public final class ServerStats {
 
     /** A complete frame of {@code payloadBytes} arrived. */
     public void frameReceived(int payloadBytes) {
-        framesReceived.increment();
-        frameSizes[sizeBucket(payloadBytes)].increment();
+        framesReceived(1, payloadBytes);
+        framesOfSize(sizeBucket(payloadBytes), 1);
+    }
+
+    /** {@code frames} complete frames arrived, {@code payloadBytes} in all: how a connection counts a batch at once. */
+    public void framesReceived(long frames, long payloadBytes) {
+        framesReceived.add(frames);
+        payloadBytesReceived.add(payloadBytes);
+    }
+
+    /** {@code frames} of them had a size in {@code bucket} ({@link #sizeBucket}). */
+    public void framesOfSize(int bucket, long frames) {
+        frameSizes[bucket].add(frames);
     }
 
     /** The bucket of a payload size: the smallest {@code b} with {@code size <= 2^b}. */
@@ -77,6 +89,8 @@ public final class ServerStats {
     public long frames() { return framesReceived.sum(); }
     /** Reply frames written out in full. */
     public long framesSent() { return framesSent.sum(); }
+    /** Payload bytes of the complete frames received (length fields not included). */
+    public long payloadBytes() { return payloadBytesReceived.sum(); }
     public long bytesIn() { return bytesReceived.sum(); }
     public long bytesOut() { return bytesSent.sum(); }
     /** Connections closed at once because {@code --max-connections} were open. */

@@ -29,7 +29,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 class ServeCommandTest {
     private static final Pattern READY = Pattern.compile(
             "listening on 127\\.0\\.0\\.1:(\\d+) \\(impl (\\w+), handler echo, 4-byte little-endian length, max frame 16MiB, "
-                    + "idle timeout 1m, max connections 10000, max buffered \\w+, shutdown timeout 10s\\)");
+                    + "idle timeout 1m, max connections 10000, max buffered \\w+, shutdown timeout 10s(?:, io threads \\d+)?\\)");
 
     @ParameterizedTest
     @EnumSource(Impl.class)
@@ -56,6 +56,23 @@ class ServeCommandTest {
             assertTrue(last.contains(" errors=0 rejected=0"), serve.toString());
             assertTrue(serve.errLines().stream().noneMatch(l -> l.contains(" WARN ") || l.contains(" ERROR ")),
                     "a clean close after a complete frame is normal: " + serve);
+        }
+    }
+
+    /** {@code --io-threads}: the blocking server's carriers are the JVM's, so serve sets them before any starts. */
+    @ParameterizedTest
+    @EnumSource(value = Impl.class, names = {"BLOCKING", "ASYNC"})
+    void ioThreadsSizesTheThreadsThatRunConnections(Impl impl) throws Exception {
+        try (var serve = Child.start("serve", "--port", "0", "--impl", impl.cliName(), "--io-threads", "1")) {
+            String ready = serve.nextLine();
+            assertTrue(ready.endsWith(", io threads 1)"), ready);
+            int port = Integer.parseInt(ready.replaceFirst("^listening on 127\\.0\\.0\\.1:(\\d+) .*", "$1"));
+            CliRun send = CliRun.of("send", "--port", "" + port, "--message", "hi", "--count", "3");
+            assertEquals(0, send.code(), send.toString());
+            serve.process.destroy();
+            assertTrue(serve.process.waitFor(30, TimeUnit.SECONDS), "serve ends after SIGTERM");
+            assertEquals(0, serve.process.exitValue(), serve.toString());
+            assertTrue(serve.errLines().stream().noneMatch(l -> l.contains(" WARN ")), "serve sized them itself: " + serve);
         }
     }
 

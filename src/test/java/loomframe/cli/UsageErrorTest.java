@@ -27,6 +27,8 @@ class UsageErrorTest {
             "serve --handler reverse                     | Invalid value for option '--handler': expected echo, discard, delay:D or forward:HOST:PORT, got 'reverse'",
             "serve --handler delay:soon                  | Invalid value for option '--handler': delay:D needs a duration such as 1ms or 10ms, got 'delay:soon'",
             "serve --impl blocking --handler-threads 4   | --handler-threads is for --impl async",
+            "serve --impl platform --io-threads 2        | --io-threads is for --impl blocking or async",
+            "serve --io-threads -1                       | --io-threads must not be negative, got -1",
             "serve --max-buffered 2GiB                   | of direct memory this JVM may use (-XX:MaxDirectMemorySize, by default -Xmx)",
             "serve --byte-order middle                   | expected big or little, got 'middle'",
             "serve --max-frame 3GiB                      | --max-frame must be 0..2147483639, got 3221225472",
@@ -38,6 +40,11 @@ class UsageErrorTest {
             "load --connections 0 --size 1               | --connections must be at least 1, got 0",
             "load --connections 1 --size 1 --rate 0      | --rate must be a positive number",
             "load --connections 1 --size 300 --length-bytes 1 | --size 300 does not fit the frame format",
+            "serve --metrics localhost                   | expected PORT or HOST:PORT (e.g. 9100, 0.0.0.0:9100, [::1]:9100), got 'localhost'",
+            "serve --metrics 127.0.0.1:70000             | port must be 0..65535, got 70000 in '127.0.0.1:70000'",
+            "serve --metrics :9100                       | got ':9100'",
+            "serve --log-format xml                      | expected text or json, got 'xml'",
+            "serve --drain-delay soon                    | '--drain-delay'",
     })
     void usageErrorIsOneLineAndExitCode2(String commandLine, String expected) {
         assertUsageError(CliRun.of(commandLine.trim().split("\\s+")), expected);

@@ -18,4 +18,15 @@ class EmbeddingExampleTest {
             assertArrayEquals("HELLO".getBytes(), client.readFrame());
         }
     }
+
+    @Test
+    void theReadmeWaitingHandlersAnswerInEachOfTheirThreeWays() throws Exception {
+        for (Server server : EmbeddingExample.startWaitingServers()) {
+            try (server; var client = new TestWire(server.port(), FrameFormat.DEFAULT)) {
+                client.write(TestWire.encodeAll(FrameFormat.DEFAULT, java.util.List.of("a".getBytes(), "b".getBytes())));
+                assertArrayEquals("a".getBytes(), client.readFrame(), server.config().impl() + " " + server.config().handlerThreads());
+                assertArrayEquals("b".getBytes(), client.readFrame());
+            }
+        }
+    }
 }

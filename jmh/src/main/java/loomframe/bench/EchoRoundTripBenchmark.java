@@ -32,72 +32,70 @@ import org.openjdk.jmh.infra.IterationParams;
 import org.openjdk.jmh.runner.IterationType;
 
 /*
- * Echo round trips over loopback: the same client against blocking, async, platform and Netty.
+ * Echo round trips over loopback: one JMH client against blocking, async, platform, Netty and the raw
+ * echo ceiling, each server in a process of its own.
  *
  * WHAT IS MEASURED
  *   One operation is one echoed frame: the client sent it, the server framed it, echoed it, and the
  *   client read the reply back and checked every byte. The score is frames per second over all
  *   connections together (Mode.Throughput). Alongside, as @AuxCounters (per second, so any two of
  *   them divide into a per-frame figure for the same window):
- *     bytes            frame bytes echoed (prefix + payload, one direction)
- *     serverCpuNanos   CPU time of the whole process minus the client thread: the server, plus the
- *                      JVM's GC and JIT threads (the same overhead for every server). Divided by the
- *                      score it gives server CPU per frame, which frames/s alone cannot show on 2 cores.
- *     clientCpuNanos   CPU time of the client thread (about the same for every server).
- *     otherCpuNanos    CPU time the rest of the machine used meanwhile (/proc/stat busy time minus
- *                      this process): a check that nothing else competed for the 2 cores. Results
- *                      whose otherCpuNanos is a sizeable share of a core were disturbed.
+ *     bytes              frame bytes echoed (prefix + payload, one direction)
+ *     serverCpuNanos     CPU time of the server process (/proc/PID/stat utime + stime: every thread,
+ *                        its GC and JIT included). Divided by the score: server CPU per frame.
+ *     clientCpuNanos     CPU time of this JVM, the client (its selector thread, JMH, GC, JIT): what
+ *                        the client costs. Near a full core, the client is the limit, not the server.
+ *     clientThreadCpuNanos  the client's selector thread alone.
+ *     otherCpuNanos      CPU time the rest of the machine used meanwhile (/proc/stat busy time minus
+ *                        both processes): a check that nothing else competed for the cores.
  *   Latency (send of a frame to the last byte of its echo) is recorded by the client in an
  *   HdrHistogram during the measurement iterations only, and printed at the end of each trial as
  *   p50/p99/p99.9; with -Dloomframe.latency.out=FILE (pass it through -jvmArgsAppend) each trial adds
  *   one JSON line to FILE, which ChartMaker reads next to the JMH JSON.
  *
- *   impl         blocking | async | platform | netty      the server under test, started in this JVM
+ *   impl         blocking | async | platform | netty | rawecho   the server under test (rawecho: the
+ *                                                         C raw-bytes echo, the harness's ceiling)
  *   payload      64, 1024, 65536, 1048576 (and 4194304)   small frames expose per-frame overhead,
  *                                                         large ones copying and flow control
  *   connections  1, 100 (and 2, 10 for the target cases)  concurrent TCP connections
  *   pipeline     1, 16                                    frames in flight per connection
  *
+ * THE SERVER UNDER TEST RUNS IN ITS OWN JVM
+ *   Each trial starts a fresh server process (ServerProcess): loomframe as users run it,
+ *   java -jar target/loomframe.jar serve --impl X --port 0 --idle-timeout 0, with default JVM flags;
+ *   Netty through NettyReferenceServer's main; rawecho as the native binary. Client and server share
+ *   no heap, GC or JIT. The trial's last step stops the server with SIGTERM.
+ *
  * HOW THE CLIENT DRIVES MANY CONNECTIONS
  *   One JMH thread runs EchoClient: a Selector over all `connections` sockets, a closed loop that
  *   replaces each completed frame by a new one on the same connection, so there are always
- *   connections x pipeline frames in flight. One thread, not one per connection: the client then
- *   uses at most one of the two cores whatever the connection count, adds no scheduling of its own,
- *   and its CPU time is one thread's, so the server's share can be separated (serverCpuNanos).
+ *   connections x pipeline frames in flight. One thread, not one per connection: the client uses at
+ *   most about one of the two cores whatever the connection count, and adds no scheduling of its own.
  *
  * WHY THE FIGURES ARE COMPARABLE
  *   The client code, payload bytes, connection count, pipeline depth and JVM flags are identical
- *   for the four servers; only `impl` changes. Every server runs in the same forked JVM as the
- *   client, with its defaults: loomframe through Server.start (echo handler, default format, idle
- *   timeout off), Netty as NettyReferenceServer (epoll, one worker group of availableProcessors
- *   threads, flush per read batch). Compare servers within one run, as ratios; absolute numbers
- *   depend on the machine.
- *
- * WHAT 2 SHARED CORES DO
- *   Client and server share two cores. The client thread takes up to one, so a server that needs
- *   more than the other core for the same frames is throttled by the client's presence and vice
- *   versa: frames/s measures the pair. A more efficient server leaves more CPU to the client, which
- *   then sends faster. That is why serverCpuNanos/frame is reported too, and why ratios between
- *   servers matter more than absolute values. With 100 connections, servers with a thread per
- *   connection also pay context switches that a 2-core box cannot hide.
+ *   for the five servers; only `impl` changes. Compare servers within one run, as ratios, with the
+ *   rawecho row as the ceiling: a Java client is heavier than the native generator of EchoRounds, so
+ *   on 2 cores its ratios compress toward 1 (clientCpuNanos shows by how much). The figures the docs
+ *   quote come from EchoRounds (jmh/run-echo.sh); this benchmark is the JMH view of the same work.
  *
  * HOW TO RUN
- *   ./mvnw -B -f jmh/pom.xml package
+ *   ./mvnw -B -q package -DskipTests && ./mvnw -B -f jmh/pom.xml package
  *   jmh/bench EchoRoundTrip -f 1 -wi 3 -i 3 -w 2s -r 3s -rf json -rff jmh/results/echo.json
- *   jmh/bench EchoRoundTrip -p impl=blocking,netty -p payload=1024 -p connections=100 -p pipeline=1
- *   (jmh/run-full.sh runs the committed full suite; jmh/bench finds a JDK 21+ and runs benchmarks.jar)
+ *   jmh/bench EchoRoundTrip -p impl=blocking,netty,rawecho -p payload=1024 -p connections=100 -p pipeline=1
+ *   (jmh/run-full.sh runs the committed JMH suite; jmh/bench finds a JDK 21+ and runs benchmarks.jar)
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Threads(1)
-@Fork(value = 1, jvmArgs = {"-Xms4g", "-Xmx4g", "--enable-native-access=ALL-UNNAMED"})
+@Fork(value = 1, jvmArgs = {"-Xms1g", "-Xmx1g"})
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 3, time = 3)
 public class EchoRoundTripBenchmark {
 
     @State(Scope.Thread)
     public static class Echo {
-        @Param({"blocking", "async", "platform", "netty"})
+        @Param({"blocking", "async", "platform", "netty", "rawecho"})
         public String impl;
 
         @Param({"64", "1024", "65536", "1048576"})
@@ -109,12 +107,17 @@ public class EchoRoundTripBenchmark {
         @Param({"1", "16"})
         public int pipeline;
 
-        ServerUnderTest server;
+        /** The server process of the running trial, for Counters (one benchmark thread: no race). */
+        static volatile long serverPid;
+
+        ServerProcess server;
         EchoClient client;
 
         @Setup(Level.Trial)
         public void start() throws Exception {
-            server = ServerUnderTest.start(impl);
+            Path log = Path.of(System.getProperty("java.io.tmpdir"), "loomframe-jmh-" + impl + "-server.log");
+            server = ServerProcess.start(ServerProcess.Spec.echo(impl), log);
+            serverPid = server.pid();
             client = new EchoClient(server.port(), connections, payload, pipeline);
         }
 
@@ -142,7 +145,7 @@ public class EchoRoundTripBenchmark {
             String line = String.format(Locale.ROOT,
                     "{\"benchmark\":\"%s\",\"impl\":\"%s\",\"server\":\"%s\",\"payload\":%d,\"connections\":%d,\"pipeline\":%d,"
                             + "\"count\":%d,\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f}",
-                    params.getBenchmark(), impl, server.describe(), payload, connections, pipeline, h.getTotalCount(),
+                    params.getBenchmark(), impl, server.readyLine().replace("\"", "'"), payload, connections, pipeline, h.getTotalCount(),
                     us(h.getValueAtPercentile(50)), us(h.getValueAtPercentile(90)), us(h.getValueAtPercentile(99)),
                     us(h.getValueAtPercentile(99.9)), us(h.getMaxValue()));
             System.out.println();
@@ -176,10 +179,12 @@ public class EchoRoundTripBenchmark {
         public long bytes;
         public long serverCpuNanos;
         public long clientCpuNanos;
+        public long clientThreadCpuNanos;
         public long otherCpuNanos;
 
-        private long processCpuAtStart;
+        private long serverCpuAtStart;
         private long clientCpuAtStart;
+        private long clientThreadCpuAtStart;
         private long machineBusyAtStart;
 
         @Setup(Level.Iteration)
@@ -187,21 +192,22 @@ public class EchoRoundTripBenchmark {
             bytes = 0;
             serverCpuNanos = 0;
             clientCpuNanos = 0;
+            clientThreadCpuNanos = 0;
             otherCpuNanos = 0;
             machineBusyAtStart = MachineCpu.busyNanos();
-            processCpuAtStart = OS.getProcessCpuTime();
-            clientCpuAtStart = THREADS.getCurrentThreadCpuTime();
+            serverCpuAtStart = MachineCpu.processNanos(Echo.serverPid);
+            clientCpuAtStart = OS.getProcessCpuTime();
+            clientThreadCpuAtStart = THREADS.getCurrentThreadCpuTime();
         }
 
         /** Runs on the benchmark thread right after the iteration's last call, before JMH reads the counters. */
         @TearDown(Level.Iteration)
         public void stop() {
-            long client = THREADS.getCurrentThreadCpuTime() - clientCpuAtStart;
-            long process = OS.getProcessCpuTime() - processCpuAtStart;
+            clientThreadCpuNanos = THREADS.getCurrentThreadCpuTime() - clientThreadCpuAtStart;
+            clientCpuNanos = OS.getProcessCpuTime() - clientCpuAtStart;
+            serverCpuNanos = Math.max(0, MachineCpu.processNanos(Echo.serverPid) - serverCpuAtStart);
             long machine = MachineCpu.busyNanos() - machineBusyAtStart;
-            clientCpuNanos = client;
-            serverCpuNanos = Math.max(0, process - client);
-            otherCpuNanos = machine < 0 ? 0 : Math.max(0, machine - process);
+            otherCpuNanos = machine < 0 ? 0 : Math.max(0, machine - clientCpuNanos - serverCpuNanos);
         }
     }
 

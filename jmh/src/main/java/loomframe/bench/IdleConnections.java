@@ -1,199 +1,190 @@
 package loomframe.bench;
 
-import java.io.BufferedReader;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.PrintStream;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryUsage;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
-import loomframe.frame.FrameFormat;
-import loomframe.server.FrameHandler;
-import loomframe.server.Impl;
-import loomframe.server.Server;
-import loomframe.server.ServerConfig;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /*
- * What an idle connection costs each server: resident memory, heap and threads per connection.
+ * What an idle connection costs each server, measured as shared/MEASURING.md says: memory as an
+ * operator sees it (RSS growth of the server's process tree) and live heap, per connection.
  *
- * WHAT IS MEASURED
- *   For each server (blocking, async, platform, netty) a CHILD JVM starts it alone on a free port.
- *   This process opens N connections to it (default 10,000), each exchanging one 1 KiB echo frame
- *   (so every connection has been used, and what it keeps is what a server keeps between frames)
- *   and then staying open and silent. Before and after, the child runs System.gc() and reports
- *   heap used and its platform-thread count; this process reads the child's VmRSS from
- *   /proc/PID/status. Per connection:
- *     heap      (heap used after GC, after - before) / N        live objects: buffers, parked
- *                                                              virtual-thread stacks, channels
- *     offHeap   (VmRSS after - before) / N                     platform-thread stacks, direct
- *                                                              buffers, native structures
- *     resident  heap + offHeap                                 the headline figure
- *   The child's heap is fixed and pre-touched (-Xms = -Xmx, -XX:+AlwaysPreTouch), so the heap's pages
- *   are resident before and after and VmRSS growth is exactly the memory outside the heap; live heap
- *   growth is counted separately. Without this, eden pages touched by garbage during the connect
- *   phase would count as per-connection memory. Before the baseline, a warm-up round opens, uses and
- *   closes min(N, 2000) connections, so code the JIT compiles for accepting does not count either.
- *   Kernel socket buffers are not in any process's RSS and are the same for every server.
+ * WHAT IS MEASURED, per server (blocking, async, platform, netty), each in a FRESH PROCESS with
+ * default JVM flags (no -Xms, no pre-touch: RSS as an operator sees it, garbage included):
+ *   1. warm-up: 200 connections each echo one frame and close, so start-up work (class loading, the
+ *      JIT compiling the accept path, first pools) is not billed to connections; then 1 s of quiet
+ *   2. before: RSS of the server's process tree (/proc/PID/smaps_rollup, Rss) and its threads
+ *   3. N connections (default 10,000) each send one 1 KiB frame and read its echo, then stay open
+ *      and idle; 2 s later: RSS and threads again
+ *        rss growth per connection = (after - before) / N     heap and off-heap, garbage included
+ *   4. live heap: a full GC (jcmd PID GC.run) and the heap in use (jcmd PID GC.heap_info), with
+ *      the N connections open; then every connection echoes one more frame (all must answer);
+ *      then all close, 2 s, full GC and heap in use again:
+ *        live heap per connection = (in use with N - in use after they closed) / N
+ *   The two figures answer different questions: RSS growth is what the machine pays (it includes
+ *   garbage the GC has not collected yet and heap the JVM keeps committed), live heap is what the
+ *   connections themselves keep reachable. Kernel socket buffers are in neither; they are the same
+ *   for every server.
  *
  * WHY THE FIGURES ARE COMPARABLE
- *   Same child JVM flags, same client, same N, same one frame per connection, one server per child.
- *
- * WHAT 2 CORES DO
- *   Nothing to the memory figures; they only make the connect phase take a few seconds.
+ *   Same client (this JVM, blocking sockets, one at a time), same N, same frames, same flags, a fresh
+ *   server per measurement started as users start it (ServerProcess).
  *
  * HOW TO RUN
- *   ./mvnw -B -f jmh/pom.xml package
- *   jmh/bench --main loomframe.bench.IdleConnections                        (10,000 connections, all servers)
+ *   ./mvnw -B -q package -DskipTests && ./mvnw -B -f jmh/pom.xml package
+ *   jmh/bench --main loomframe.bench.IdleConnections                   (10,000 connections, all servers)
  *   jmh/bench --main loomframe.bench.IdleConnections --connections 200 --impls blocking,netty
- *   options: --connections N  --impls LIST  --heap SIZE (child -Xmx/-Xms, default 1g)
- *            --out FILE (JSON, default: print only)
+ *   options: --connections N  --impls LIST  --out FILE (JSON; default: print only)
+ *            --logs DIR (server output, default /tmp/loomframe-bench-logs)
  */
 public final class IdleConnections {
 
-    private static final String TAG = "idle-child ";
+    static final List<String> IMPLS = List.of("blocking", "async", "platform", "netty");
     private static final int PAYLOAD = 1024;
-
-    record Measure(long rssBytes, long heapUsed, int threads, int open) {}
-
-    record Result(String impl, String server, int connections, Measure before, Measure after) {
-        double heapPerConnection() { return (after.heapUsed - before.heapUsed) / (double) connections; }
-        double offHeapPerConnection() { return (after.rssBytes - before.rssBytes) / (double) connections; }
-        double residentPerConnection() { return heapPerConnection() + offHeapPerConnection(); }
-
-        String json() {
-            return String.format(Locale.ROOT,
-                    "{\"impl\":\"%s\",\"server\":\"%s\",\"connections\":%d,"
-                            + "\"rss_before\":%d,\"rss_after\":%d,\"heap_before\":%d,\"heap_after\":%d,"
-                            + "\"threads_before\":%d,\"threads_after\":%d,"
-                            + "\"heap_per_connection\":%.1f,\"offheap_per_connection\":%.1f,\"resident_per_connection\":%.1f}",
-                    impl, server, connections, before.rssBytes, after.rssBytes, before.heapUsed, after.heapUsed,
-                    before.threads, after.threads, heapPerConnection(), offHeapPerConnection(), residentPerConnection());
-        }
-    }
+    private static final int WARM_UP = 200;
+    private static final Pattern HEAP_USED = Pattern.compile("used (\\d+)K");
 
     public static void main(String[] args) throws Exception {
-        if (args.length > 0 && args[0].equals("--child")) {
-            Child.run(args[1], Integer.parseInt(args[2]));
-            return;
-        }
         int connections = 10_000;
-        List<String> impls = List.of(ServerUnderTest.IMPLS);
-        String heap = "1g";
+        List<String> impls = IMPLS;
         Path out = null;
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            String v = i + 1 < args.length ? args[i + 1] : null;
-            switch (a) {
-                case "--connections" -> { connections = Integer.parseInt(need(a, v)); i++; }
-                case "--impls" -> { impls = List.of(need(a, v).split(",")); i++; }
-                case "--heap" -> { heap = need(a, v); i++; }
-                case "--out" -> { out = Path.of(need(a, v)); i++; }
-                case "-h", "--help" -> { System.out.println("usage: IdleConnections [--connections N] [--impls blocking,async,platform,netty] [--heap 1g] [--out FILE]"); return; }
-                default -> { System.err.println("IdleConnections: unknown option " + a); System.exit(2); }
+        Path logs = Path.of("/tmp/loomframe-bench-logs");
+        Args options = new Args("IdleConnections", "[--connections 10000] [--impls blocking,async,platform,netty] [--out FILE] [--logs DIR]", args);
+        while (options.next()) {
+            switch (options.name()) {
+                case "--connections" -> connections = options.integer();
+                case "--impls" -> impls = options.list();
+                case "--out" -> out = Path.of(options.value());
+                case "--logs" -> logs = Path.of(options.value());
+                default -> options.unknown();
             }
         }
-        if (connections < 1 || connections > 15_000) {
-            System.err.println("IdleConnections: --connections must be 1..15000 (open-file limit), got " + connections);
-            System.exit(2);
-        }
-        List<Result> results = new ArrayList<>();
+        if (connections < 1 || connections > 15_000) options.fail("--connections must be 1..15000 (open-file limit), got " + connections);
+
+        JsonObject result = Harness.resultHeader("IdleConnections", args);
+        result.addProperty("note", "fresh server process, default JVM flags; warm-up " + WARM_UP + " connections; then "
+                + connections + " connections, one " + PAYLOAD + " B echo each, idle 2 s; RSS = /proc/PID/smaps_rollup of the"
+                + " process tree (garbage included); live heap = jcmd GC.run + GC.heap_info, with the connections open minus after they closed");
+        result.addProperty("connections", connections);
+        JsonArray results = new JsonArray();
+        result.add("results", results);
         for (String impl : impls) {
-            Result r = measure(impl.trim(), connections, heap);
+            JsonObject r = measure(impl, connections, logs);
             results.add(r);
-            System.out.printf(Locale.ROOT, "%-9s %-16s %6d conns  resident %7.2f KiB/conn (heap %7.2f + off-heap %7.2f)  threads %d -> %d  RSS %d -> %d MiB%n",
-                    r.impl, r.server, r.connections, r.residentPerConnection() / 1024, r.heapPerConnection() / 1024,
-                    r.offHeapPerConnection() / 1024, r.before.threads, r.after.threads,
-                    r.before.rssBytes >> 20, r.after.rssBytes >> 20);
+            System.out.printf(Locale.ROOT, "%-9s %6d conns  RSS growth %6.2f KiB/conn  live heap %6.2f KiB/conn  threads %d -> %d"
+                            + "  RSS %d -> %d MiB  second echo %d/%d%n",
+                    impl, connections, r.get("rss_growth_per_connection").getAsDouble() / 1024,
+                    r.get("live_heap_per_connection").getAsDouble() / 1024, r.get("threads_before").getAsInt(),
+                    r.get("threads_after").getAsInt(), r.get("rss_before").getAsLong() >> 20, r.get("rss_after").getAsLong() >> 20,
+                    r.get("second_echo_ok").getAsInt(), connections);
         }
         if (out != null) {
-            StringBuilder json = new StringBuilder("{\n  \"note\": \"child JVM -Xms" + heap + " -Xmx" + heap
-                    + " -XX:+AlwaysPreTouch; one 1 KiB echo per connection, then idle; per-connection figures in bytes\",\n"
-                    + "  \"java\": \"" + System.getProperty("java.vm.name") + " " + Runtime.version() + "\",\n"
-                    + "  \"cpus\": " + Runtime.getRuntime().availableProcessors() + ",\n  \"results\": [\n");
-            for (int i = 0; i < results.size(); i++) {
-                json.append("    ").append(results.get(i).json()).append(i + 1 < results.size() ? ",\n" : "\n");
-            }
-            json.append("  ]\n}\n");
-            if (out.getParent() != null) Files.createDirectories(out.getParent());
-            Files.writeString(out, json);
+            Harness.writeJson(out, result);
             System.out.println("wrote " + out);
         }
     }
 
-    private static String need(String option, String value) {
-        if (value == null) {
-            System.err.println("IdleConnections: " + option + " needs a value");
-            System.exit(2);
-        }
-        return value;
-    }
-
-    private static Result measure(String impl, int n, String heap) throws Exception {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        Process child = new ProcessBuilder(java, "-Xms" + heap, "-Xmx" + heap, "-XX:+AlwaysPreTouch", "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), IdleConnections.class.getName(), "--child", impl, String.valueOf(n))
-                .redirectError(ProcessBuilder.Redirect.INHERIT)
-                .start();
-        try (var toChild = new PrintStream(child.getOutputStream(), true, StandardCharsets.UTF_8);
-             var fromChild = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-            String[] ready = expect(fromChild, "ready").split(" ");
-            int port = Integer.parseInt(ready[1]);
-            String server = ready[2].replace('_', ' ');
-            long pid = child.pid();
-
-            // Warm-up: accept, echo and close a first batch so that JIT-compiled code is not counted.
-            List<SocketChannel> warm = open(port, Math.min(n, 2000));
-            closeAll(warm);
-            awaitOpen(toChild, fromChild, pid, 0);
-
-            Measure before = awaitOpen(toChild, fromChild, pid, 0);
-            List<SocketChannel> idle = open(port, n);
+    static JsonObject measure(String impl, int n, Path logs) throws Exception {
+        // loomframe refuses connections above --max-connections (default 10,000): raise it above N.
+        var spec = ServerProcess.Spec.echo(impl);
+        if (spec.isLoomframe()) spec = spec.withServerArgs(List.of("--max-connections", String.valueOf(n + WARM_UP + 1000)));
+        try (ServerProcess server = ServerProcess.start(spec, logs.resolve("idle-" + impl + "-server.log"))) {
+            closeAll(open(server.port(), WARM_UP));
+            Thread.sleep(1000);
+            long rssBefore = server.treeRssBytes();
+            int threadsBefore = server.threads();
+            List<SocketChannel> idle = open(server.port(), n);
             try {
-                Measure after = awaitOpen(toChild, fromChild, pid, n);
-                return new Result(impl, server, n, before, after);
+                Thread.sleep(2000);
+                long rssAfter = server.treeRssBytes();
+                int threadsAfter = server.threads();
+                long heapWith = liveHeap(server.pid());
+                int ok = echoAgain(idle);
+                closeAll(idle);
+                idle = List.of();
+                Thread.sleep(2000);
+                long heapWithout = liveHeap(server.pid());
+                JsonObject r = new JsonObject();
+                r.addProperty("impl", impl);
+                r.addProperty("server", server.readyLine());
+                r.addProperty("connections", n);
+                r.addProperty("rss_before", rssBefore);
+                r.addProperty("rss_after", rssAfter);
+                r.addProperty("rss_growth_per_connection", (rssAfter - rssBefore) / (double) n);
+                r.addProperty("threads_before", threadsBefore);
+                r.addProperty("threads_after", threadsAfter);
+                r.addProperty("live_heap_with_connections", heapWith);
+                r.addProperty("live_heap_after_close", heapWithout);
+                r.addProperty("live_heap_per_connection", (heapWith - heapWithout) / (double) n);
+                r.addProperty("second_echo_ok", ok);
+                return r;
             } finally {
                 closeAll(idle);
-                toChild.println("quit");
-            }
-        } finally {
-            if (!child.waitFor(30, TimeUnit.SECONDS)) {
-                child.destroyForcibly();
             }
         }
+    }
+
+    /** Heap in use right after a full GC, in bytes: {@code jcmd PID GC.run}, then {@code jcmd PID GC.heap_info}. */
+    static long liveHeap(long pid) throws IOException, InterruptedException {
+        Harness.jcmd(pid, "GC.run");
+        String info = Harness.jcmd(pid, "GC.heap_info");
+        Matcher m = HEAP_USED.matcher(info);
+        if (!m.find()) throw new IOException("no 'used NK' in jcmd " + pid + " GC.heap_info: " + info);
+        return Long.parseLong(m.group(1)) * 1024;
     }
 
     /** Opens {@code n} connections; each sends one 1 KiB frame and reads its echo, then stays idle. */
     private static List<SocketChannel> open(int port, int n) throws IOException {
-        byte[] frame = FrameFormat.DEFAULT.encode(new byte[PAYLOAD]);
         List<SocketChannel> channels = new ArrayList<>(n);
-        ByteBuffer reply = ByteBuffer.allocate(frame.length);
         try {
             for (int i = 0; i < n; i++) {
                 SocketChannel ch = SocketChannel.open(new InetSocketAddress("127.0.0.1", port));
                 channels.add(ch);
                 ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                ch.write(ByteBuffer.wrap(frame));
-                reply.clear();
-                while (reply.hasRemaining()) {
-                    if (ch.read(reply) < 0) throw new IOException("connection " + i + " closed by the server after " + reply.position() + " reply bytes");
-                }
+                echo(ch, i);
             }
         } catch (IOException | RuntimeException e) {
             closeAll(channels);
             throw e;
         }
         return channels;
+    }
+
+    /** A 1 KiB frame in loomframe's default format: 4-byte big-endian length, then the payload. */
+    private static final byte[] FRAME = ByteBuffer.allocate(4 + PAYLOAD).putInt(PAYLOAD).array();
+
+    private static void echo(SocketChannel ch, int i) throws IOException {
+        ch.write(ByteBuffer.wrap(FRAME));
+        ByteBuffer reply = ByteBuffer.allocate(FRAME.length);
+        while (reply.hasRemaining()) {
+            if (ch.read(reply) < 0) throw new IOException("connection " + i + " closed by the server after " + reply.position() + " reply bytes");
+        }
+        if (!Arrays.equals(reply.array(), FRAME)) throw new IOException("connection " + i + ": the echo differs from the frame");
+    }
+
+    /** Every idle connection echoes one more frame; returns how many did. */
+    private static int echoAgain(List<SocketChannel> channels) {
+        int ok = 0;
+        for (int i = 0; i < channels.size(); i++) {
+            try {
+                echo(channels.get(i), i);
+                ok++;
+            } catch (IOException e) {
+                System.err.println("IdleConnections: " + e.getMessage());
+            }
+        }
+        return ok;
     }
 
     private static void closeAll(List<SocketChannel> channels) {
@@ -203,83 +194,6 @@ public final class IdleConnections {
             } catch (IOException ignored) {
                 // closing: nothing to do
             }
-        }
-    }
-
-    /** Asks the child to GC and measure until it reports {@code open} connections (30 s at most). */
-    private static Measure awaitOpen(PrintStream toChild, BufferedReader fromChild, long pid, int open) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (true) {
-            toChild.println("measure");
-            String[] m = expect(fromChild, "measure").split(" ");
-            long heapUsed = Long.parseLong(m[1]);
-            int threads = Integer.parseInt(m[2]);
-            int reported = Integer.parseInt(m[3]);
-            if (reported == open) return new Measure(rss(pid), heapUsed, threads, reported);
-            if (System.nanoTime() > deadline) {
-                throw new IOException("server reports " + reported + " open connections, expected " + open + " (after 30 s)");
-            }
-            Thread.sleep(200);
-        }
-    }
-
-    private static String expect(BufferedReader from, String what) throws IOException {
-        String line;
-        while ((line = from.readLine()) != null) {
-            if (line.startsWith(TAG + what)) return line.substring(TAG.length());
-        }
-        throw new IOException("child JVM ended before reporting '" + what + "'");
-    }
-
-    private static long rss(long pid) throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-            if (line.startsWith("VmRSS:")) {
-                return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-            }
-        }
-        throw new IOException("no VmRSS in /proc/" + pid + "/status");
-    }
-
-    /** The child JVM: one server, commands on stdin ({@code measure}, {@code quit}), answers on stdout. */
-    static final class Child {
-        static void run(String impl, int n) throws Exception {
-            Runnable close;
-            java.util.function.IntSupplier open;
-            String describe;
-            if (impl.equals("netty")) {
-                NettyReferenceServer netty = NettyReferenceServer.start(0);
-                close = netty::close;
-                open = netty::openConnections;
-                describe = "netty_" + netty.transport();
-                System.out.println(TAG + "ready " + netty.port() + " " + describe);
-            } else {
-                Impl which = Impl.valueOf(impl.toUpperCase(Locale.ROOT));
-                Server server = Server.start(ServerConfig.builder().impl(which).port(0)
-                        .handler(FrameHandler.echo()).format(FrameFormat.DEFAULT)
-                        .idleTimeout(Duration.ZERO)                      // idle is the point here
-                        .maxConnections(Math.max(ServerConfig.DEFAULT_MAX_CONNECTIONS, n + 100))
-                        .build());
-                close = server::close;
-                open = () -> server.stats().openConnections();
-                describe = "loomframe_" + impl;
-                System.out.println(TAG + "ready " + server.port() + " " + describe);
-            }
-            var in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-            String line;
-            while ((line = in.readLine()) != null) {
-                if (line.equals("measure")) {
-                    System.gc();
-                    Thread.sleep(100);
-                    System.gc();
-                    MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
-                    int threads = ManagementFactory.getThreadMXBean().getThreadCount();
-                    System.out.println(TAG + "measure " + heap.getUsed() + " " + threads + " " + open.getAsInt());
-                } else if (line.equals("quit")) {
-                    break;
-                }
-            }
-            close.run();
-            System.exit(0);
         }
     }
 }

@@ -9,7 +9,9 @@ import java.nio.channels.AsynchronousSocketChannel;
 import java.nio.channels.CompletionHandler;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -111,7 +113,7 @@ final class AsyncConnection extends ServedConnection {
                     case WRITE -> { writeReplies(); return; }
                     case READ -> { readMore(); return; }
                     case AWAIT_BUDGET -> { awaitBudget(); return; }
-                    case END -> { close(flow.endReason()); return; }
+                    case END -> { publishCounts(); close(flow.endReason()); return; }
                 }
             }
         } catch (Throwable e) {
@@ -123,6 +125,7 @@ final class AsyncConnection extends ServedConnection {
     // tag::async-read[]
     /** READ: starts the read; {@link #bytesRead} runs when it completes. */
     private void readMore() {
+        publishCounts();
         transport.read(flow.readBuffers(), flow.readOffset(), flow.readLength(), null, onBytesRead);
     }
 
@@ -161,6 +164,7 @@ final class AsyncConnection extends ServedConnection {
             frameHandled();
             return true;
         }
+        publishCounts();
         handlerPending.set(true);
         stage.whenComplete((result, error) -> handlerCompleted(error));
         return false;
@@ -170,7 +174,7 @@ final class AsyncConnection extends ServedConnection {
         try {
             handler.handle(payload, out);
         } catch (Exception e) {
-            throw new java.util.concurrent.CompletionException(e);
+            throw new CompletionException(e);
         }
     }
 
@@ -206,6 +210,7 @@ final class AsyncConnection extends ServedConnection {
     // tag::async-write[]
     /** WRITE: one gathering write for the whole batch's replies. */
     private void writeReplies() {
+        publishCounts();
         transport.write(out.buffers(), out.offset(), out.writeLength(), null, onRepliesWritten);
     }
 
@@ -280,6 +285,7 @@ final class AsyncConnection extends ServedConnection {
     /** Something failed: say why once, write the replies owed on a protocol error, then close. */
     private void fail(Throwable e) {
         if (closedWith.get() != null || !failing.compareAndSet(false, true)) return;  // say why once
+        publishCounts();
         CloseReason reason = failed(e);
         if (reason.isProtocolError() && !out.isEmpty()) {
             transport.write(out.buffers(), out.offset(), out.writeLength(), reason, onOwedRepliesWritten);
@@ -354,7 +360,7 @@ final class AsyncConnection extends ServedConnection {
     }
 
     private static Throwable unwrap(Throwable e) {
-        while ((e instanceof java.util.concurrent.CompletionException || e instanceof java.util.concurrent.ExecutionException)
+        while ((e instanceof CompletionException || e instanceof ExecutionException)
                 && e.getCause() != null) {
             e = e.getCause();
         }

@@ -65,7 +65,7 @@ public final class AsyncServer extends ServerCore {
         // tag::async-group[]
         var threadNumber = new AtomicInteger();
         this.group = AsynchronousChannelGroup.withFixedThreadPool(
-                Runtime.getRuntime().availableProcessors(),
+                config.ioThreadCount(),
                 r -> Thread.ofPlatform().name("loomframe-async-" + threadNumber.incrementAndGet()).daemon().unstarted(r));
         // end::async-group[]
         this.grants = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("loomframe-async-grants").daemon().unstarted(r));

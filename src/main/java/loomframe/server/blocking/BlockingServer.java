@@ -60,7 +60,21 @@ public final class BlockingServer extends ServerCore {
             throw e;
         }
         bound(listener.getLocalAddress());
+        warnIfCarriersDiffer(config);
         Thread.ofPlatform().name("loomframe-" + config.impl().cliName() + "-accept").daemon().start(this::acceptLoop);
+    }
+
+    /**
+     * Virtual threads run on the JVM's one scheduler, sized once by a system property when the first
+     * virtual thread starts, so this server cannot size it: it can only say when the request is not met.
+     */
+    private void warnIfCarriersDiffer(ServerConfig config) {
+        if (config.impl() != Impl.BLOCKING || config.ioThreads() == 0) return;
+        String set = System.getProperty(ServerConfig.CARRIERS_PROPERTY);
+        if (String.valueOf(config.ioThreads()).equals(set)) return;
+        log().log(Level.WARNING, "config", "ioThreads " + config.ioThreads() + " asked, but " + ServerConfig.CARRIERS_PROPERTY
+                + " is " + (set == null ? "unset (one carrier per core)" : set) + "; start the JVM with -D"
+                + ServerConfig.CARRIERS_PROPERTY + "=" + config.ioThreads() + " (serve --io-threads does)", null);
     }
 
     // tag::blocking-accept[]

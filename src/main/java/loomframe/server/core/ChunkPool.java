@@ -1,6 +1,7 @@
 package loomframe.server.core;
 
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -110,7 +111,7 @@ public final class ChunkPool {
     private void allocateSlab() {
         ByteBuffer slab = ByteBuffer.allocateDirect(CHUNK_SIZE * CHUNKS_PER_SLAB);
         if (free.length < allocated + CHUNKS_PER_SLAB) {
-            free = java.util.Arrays.copyOf(free, Math.max(free.length * 2, allocated + CHUNKS_PER_SLAB));
+            free = Arrays.copyOf(free, Math.max(free.length * 2, allocated + CHUNKS_PER_SLAB));
         }
         for (int i = 0; i < CHUNKS_PER_SLAB; i++) {
             Chunk c = new Chunk(slab.slice(i * CHUNK_SIZE, CHUNK_SIZE));
@@ -126,7 +127,7 @@ public final class ChunkPool {
         try {
             if (freeSlotCount == 0) {
                 ByteBuffer slab = ByteBuffer.allocateDirect(HEADER_SLOT * SLOTS_PER_SLAB);
-                freeSlots = java.util.Arrays.copyOf(freeSlots, freeSlots.length + SLOTS_PER_SLAB);
+                freeSlots = Arrays.copyOf(freeSlots, freeSlots.length + SLOTS_PER_SLAB);
                 for (int i = 0; i < SLOTS_PER_SLAB; i++) freeSlots[freeSlotCount++] = slab.slice(i * HEADER_SLOT, HEADER_SLOT);
                 slotsAllocated += SLOTS_PER_SLAB;
             }

@@ -57,6 +57,7 @@ public final class Events {
     public static final class BudgetWait extends Event {
         @Label("Peer") public String peer;
         @Label("Waited") @Timespan public long waited;
+        @Label("Bytes Asked") @Description("What the read it waited for asked of the budget") @DataAmount public long bytes;
     }
 
     @Name("loomframe.Backpressure")
@@ -92,11 +93,12 @@ public final class Events {
         e.commit();
     }
 
-    static void budgetWait(ServedConnection c, long nanos) {
+    static void budgetWait(ServedConnection c, long nanos, long bytes) {
         var e = new BudgetWait();
         if (!e.shouldCommit()) return;
         e.peer = c.peerForEvents();
         e.waited = nanos;
+        e.bytes = bytes;
         e.commit();
     }
 

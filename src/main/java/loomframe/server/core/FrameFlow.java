@@ -1,6 +1,7 @@
 package loomframe.server.core;
 
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import loomframe.frame.FrameDecoder;
 import loomframe.frame.FrameDecoder.State;
 import loomframe.frame.FrameException;
@@ -99,6 +100,9 @@ public final class FrameFlow {
     // Where the current frame's body starts (BODY only).
     private int bodyChunk;
     private int bodyPos;
+    // Where its length field started, when it was read into a chunk in one piece (-1: it was not).
+    private int headerChunk = -1;
+    private int headerPos;
 
     // The read being offered.
     private final ByteBuffer[] oneBuffer = new ByteBuffer[1];
@@ -117,6 +121,7 @@ public final class FrameFlow {
     private boolean framesSeen;
     private boolean busy;
     private Payload payload;
+    private long bytesAwaited;
     private CloseReason endReason;
     private boolean released;
 
@@ -161,8 +166,12 @@ public final class FrameFlow {
     private boolean decode() throws FrameException {
         Chunk c = chunks[decodeChunk];
         if (decoder.state() == State.HEADER) {
+            boolean fromStart = decoder.headerFilled() == 0;
+            int start = decodePos;
             ByteBuffer view = c.readOnly.limit(c.filled).position(decodePos);
             boolean complete = decoder.takeHeader(view);
+            headerChunk = fromStart && complete ? decodeChunk : -1;  // the whole field in this chunk
+            headerPos = start;
             decodePos = view.position();
             stepPastFullChunk();
             if (complete) markBodyStart();
@@ -197,12 +206,24 @@ public final class FrameFlow {
     }
 
     private void frameComplete(int length) {
-        payload = length == 0 ? Payload.empty() : slice(length);
+        payload = arrivedWhole(length) ? arrived(length) : length == 0 ? Payload.empty() : slice(length);
+        headerChunk = -1;
         long now = System.nanoTime();
         busy = framesSeen && now - lastFrameAt < BUSY_NANOS;
         framesSeen = true;
         lastFrameAt = now;
         memory.frameDone();
+    }
+
+    /** Whether the frame's length field and body lie in one chunk, one after the other. */
+    private boolean arrivedWhole(int length) {
+        return headerChunk >= 0 && bodyChunk == headerChunk && bodyPos + length <= CHUNK;
+    }
+
+    private Payload arrived(int length) {
+        ByteBuffer chunk = chunks[bodyChunk].readOnly;
+        ByteBuffer body = chunk.limit(CHUNK).slice(bodyPos, length);
+        return new ArrivedPayload(body, decoder.format(), chunk, headerPos, bodyPos + length - headerPos);
     }
 
     /** The {@code length} body bytes from (bodyChunk, bodyPos), as read-only views of their chunks. */
@@ -260,10 +281,11 @@ public final class FrameFlow {
         if (keepFrom == 0) return;
         for (int i = 0; i < keepFrom; i++) giveBack(chunks[i]);
         System.arraycopy(chunks, keepFrom, chunks, 0, count - keepFrom);
-        java.util.Arrays.fill(chunks, count - keepFrom, count, null);
+        Arrays.fill(chunks, count - keepFrom, count, null);
         count -= keepFrom;
         decodeChunk -= keepFrom;
         bodyChunk = Math.max(0, bodyChunk - keepFrom);
+        headerChunk = headerChunk >= keepFrom ? headerChunk - keepFrom : -1;   // its chunk may have gone back
     }
 
     private void giveBack(Chunk c) {
@@ -306,6 +328,7 @@ public final class FrameFlow {
             } else if (room > 0) {
                 more = 0;                                           // read into what is left, ask again after
             } else {
+                bytesAwaited = (long) more * CHUNK;
                 return Step.AWAIT_BUDGET;
             }
         }
@@ -343,7 +366,7 @@ public final class FrameFlow {
 
     private void addChunks(int n, boolean small) {
         if (n == 0) return;
-        if (chunks.length < count + n) chunks = java.util.Arrays.copyOf(chunks, Math.max(count + n, chunks.length * 2));
+        if (chunks.length < count + n) chunks = Arrays.copyOf(chunks, Math.max(count + n, chunks.length * 2));
         pool.take(chunks, count, n);
         if (small) for (int i = 0; i < n; i++) chunks[count + i].small = true;
         count += n;
@@ -380,6 +403,7 @@ public final class FrameFlow {
         lastReadFull = n >= offeredBytes;
         if (readIntoHeader) {
             if (decoder.headerRead((int) n)) markBodyStart();       // the body comes in the next chunks read
+            headerChunk = -1;
             return;
         }
         for (int i = 0; i < readLength; i++) chunks[offeredFrom + i].filled = readBuffers[i].position();
@@ -414,6 +438,16 @@ public final class FrameFlow {
             chunks[i] = null;
         }
         count = keep + 1;
+    }
+
+    /** Whether the read offered waits for the next frame of a connection that is exchanging frames quickly. */
+    public boolean busyBetweenFrames() {
+        return readBetweenFrames && busy;
+    }
+
+    /** What the read that had to wait for the budget asked of it. */
+    public long bytesAwaited() {
+        return bytesAwaited;
     }
 
     /** Whether the last read took everything it was offered: the kernel probably had more. */

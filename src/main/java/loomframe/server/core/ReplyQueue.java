@@ -49,6 +49,8 @@ public final class ReplyQueue implements Replies {
     private int headersUsed;
     private long pendingBytes;
     private int repliesQueued;          // replies not yet written out in full, counted once the queue empties
+    private ByteBuffer lastChunk;       // the chunk the last buffer echoes, and where in it that echo ends
+    private int lastEnd;
     private long repliesWritten;        // replies written out in full, not yet taken by takeRepliesWritten()
 
     /** A queue whose reply length fields go into heap arrays (tests, clients). */
@@ -74,6 +76,10 @@ public final class ReplyQueue implements Replies {
 
     @Override
     public void reply(Payload payload) {
+        if (payload instanceof ArrivedPayload a && a.format.equals(format)) {
+            replyAsArrived(a);
+            return;
+        }
         int length = payload.size();
         addHeader(length);
         for (int i = 0; i < payload.partCount(); i++) addBody(payload.part(i));  // part(i) is a fresh view
@@ -81,6 +87,25 @@ public final class ReplyQueue implements Replies {
         repliesQueued++;
     }
     // end::reply[]
+
+    /**
+     * An echo of a frame in the format it came in: its bytes as they arrived. Frames that arrived
+     * back to back in one chunk are echoed by one buffer that grows with each of them, so a batch of
+     * pipelined echoes is one iovec of the gathering write, not two per frame.
+     */
+    private void replyAsArrived(ArrivedPayload a) {
+        int end = a.frameStart + a.frameLength;
+        if (count > first && lastChunk == a.chunk && lastEnd == a.frameStart) {
+            ByteBuffer last = buffers[count - 1];
+            last.limit(end);                                          // the previous echo ends where this one starts
+        } else {
+            add(a.chunk.duplicate().limit(end).position(a.frameStart));
+        }
+        lastChunk = a.chunk;
+        lastEnd = end;
+        pendingBytes += a.frameLength;
+        repliesQueued++;
+    }
 
     private void addBody(ByteBuffer view) {
         int length = view.remaining();
@@ -117,6 +142,7 @@ public final class ReplyQueue implements Replies {
     private void add(ByteBuffer b) {
         if (count == buffers.length) buffers = Arrays.copyOf(buffers, Math.max(8, count * 2));
         buffers[count++] = b;
+        lastChunk = null;                                             // only an echo may grow the last buffer
     }
 
     public boolean isEmpty() {

@@ -18,6 +18,7 @@ import loomframe.server.HandlerContext;
 import loomframe.server.Impl;
 import loomframe.server.Payload;
 import loomframe.server.ServerConfig;
+import loomframe.server.ServerStats;
 
 /**
  * What a connection is, whichever style serves it: its {@link FrameFlow} (steps and read memory),
@@ -57,8 +58,12 @@ public abstract class ServedConnection implements FrameFlow.Boundary, HandlerCon
             throw new ExceptionInInitializerError(e);
         }
     }
-    // Counts for the ConnectionClosed event: this connection's own thread only.
+    // Counts for the ConnectionClosed event, and frames not yet added to the server's: own thread only.
     private long frames;
+    private int uncountedFrames;
+    private long uncountedPayloadBytes;
+    private int uncountedBucket = -1;
+    private int uncountedInBucket;
     private long bytesIn;
     private long bytesOut;
 
@@ -148,8 +153,31 @@ public abstract class ServedConnection implements FrameFlow.Boundary, HandlerCon
     /** A frame is complete: count it; its deadline stops until the handler is done with it. */
     protected final void frameArrived(Payload payload) {
         frames++;
-        server.stats().frameReceived(payload.size());
+        int size = payload.size();
+        uncountedFrames++;
+        uncountedPayloadBytes += size;
+        int bucket = ServerStats.sizeBucket(size);
+        if (bucket != uncountedBucket) {
+            if (uncountedInBucket > 0) server.stats().framesOfSize(uncountedBucket, uncountedInBucket);
+            uncountedBucket = bucket;
+            uncountedInBucket = 0;
+        }
+        uncountedInBucket++;
         deadlinePaused = true;                     // the server's own work: not the peer's time
+    }
+
+    /**
+     * Adds the frames counted since the last time to the server's counters. Called before every
+     * wait — a read, a write, the budget, a handler — so a batch of frames costs a few adds, not a
+     * few per frame, and a reply is never seen before its frame is counted.
+     */
+    protected final void publishCounts() {
+        if (uncountedFrames == 0) return;
+        server.stats().framesReceived(uncountedFrames, uncountedPayloadBytes);
+        server.stats().framesOfSize(uncountedBucket, uncountedInBucket);
+        uncountedFrames = 0;
+        uncountedPayloadBytes = 0;
+        uncountedInBucket = 0;
     }
 
     /** The handler is done with the frame: the next frame gets a full {@code --idle-timeout} from now. */
@@ -198,6 +226,7 @@ public abstract class ServedConnection implements FrameFlow.Boundary, HandlerCon
 
     /** About to wait for the budget: the idle clock stops, since the peer is not the one keeping us. */
     protected final void budgetWaitStarted() {
+        publishCounts();
         budgetWaitSince = System.nanoTime();
         pausedFor = deadline - budgetWaitSince;
         deadlinePaused = true;
@@ -208,7 +237,7 @@ public abstract class ServedConnection implements FrameFlow.Boundary, HandlerCon
         long now = System.nanoTime();
         deadline = now + pausedFor;
         deadlinePaused = false;
-        Events.budgetWait(this, now - budgetWaitSince);
+        Events.budgetWait(this, now - budgetWaitSince, flow.bytesAwaited());
     }
 
     // --- the deadline and the drain protocol, read by other threads ---------------------------

@@ -1,5 +1,7 @@
 package loomframe.server.core;
 
+import java.io.Closeable;
+import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -127,10 +129,10 @@ public abstract class ServerCore implements Server {
         open.decrementAndGet();
     }
 
-    protected static void closeQuietly(java.io.Closeable c) {
+    protected static void closeQuietly(Closeable c) {
         try {
             c.close();
-        } catch (java.io.IOException | RuntimeException ignored) {
+        } catch (IOException | RuntimeException ignored) {
             // closing anyway: nothing more to do for this socket
         }
     }

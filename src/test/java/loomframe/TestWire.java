@@ -21,10 +21,23 @@ public final class TestWire implements AutoCloseable {
     private final FrameFormat format;
 
     public TestWire(int port, FrameFormat format) throws IOException {
-        this.socket = new Socket();
-        socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
-        socket.setTcpNoDelay(true);
-        socket.setSoTimeout(10_000);   // a lost reply fails the test instead of hanging it
+        this(port, format, null);
+    }
+
+    /** Over TLS when {@code tls} is given: each piece {@link #writeCut} writes is then a record of its own. */
+    public TestWire(int port, FrameFormat format, loomframe.tls.ClientTls tls) throws IOException {
+        Socket plain = new Socket();
+        plain.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+        plain.setTcpNoDelay(true);
+        plain.setSoTimeout(10_000);   // a lost reply fails the test instead of hanging it
+        if (tls != null) {
+            var ssl = (javax.net.ssl.SSLSocket) tls.context().getSocketFactory().createSocket(plain, tls.serverName(), port, true);
+            ssl.setSSLParameters(tls.parameters());
+            ssl.startHandshake();
+            this.socket = ssl;
+        } else {
+            this.socket = plain;
+        }
         this.in = socket.getInputStream();
         this.out = socket.getOutputStream();
         this.format = format;

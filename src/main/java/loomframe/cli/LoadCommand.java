@@ -28,6 +28,7 @@ import picocli.CommandLine.Spec;
         footer = {"", "Examples:",
                 "  loomframe load --connections 50 --size 1KiB --pipeline 8 --duration 10s",
                 "  loomframe load --connections 10 --size 64 --rate 20000 --duration 30s --json",
+                "  loomframe load --tls --tls-ca ca.pem --connections 100 --size 1KiB    # over TLS",
                 "", "Exit codes: 0 every frame answered and verified, 1 a frame lost or corrupted or a connection refused or failed, 2 usage error."})
 final class LoadCommand implements Callable<Integer> {
 
@@ -39,6 +40,9 @@ final class LoadCommand implements Callable<Integer> {
 
     @Mixin
     FramingOptions framing;
+
+    @Mixin
+    TlsClientOptions tlsOptions;
 
     @Option(names = "--connections", paramLabel = "C", required = true, description = "Connections to open.")
     int connections;
@@ -110,8 +114,9 @@ final class LoadCommand implements Callable<Integer> {
         if (server.problem() != null) throw usage(server.problem());
         try {
             int c = connections;
+            var tls = tlsOptions.clientTls(server.host, spec.commandLine().getErr());
             return new LoadGenerator.Options(server.host, server.port, format, c, (int) size, pipeline, duration, warmup,
-                    rate == null ? 0 : rate, threads == null ? LoadGenerator.Options.defaultThreads(c) : threads, timeout);
+                    rate == null ? 0 : rate, threads == null ? LoadGenerator.Options.defaultThreads(c) : threads, timeout, tls);
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }

@@ -13,7 +13,9 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Random;
 import java.util.concurrent.Callable;
+import javax.net.ssl.SSLException;
 import loomframe.client.FrameClient;
+import loomframe.tls.ClientTls;
 import loomframe.server.core.Durations;
 import loomframe.frame.FrameException;
 import loomframe.frame.FrameFormat;
@@ -36,6 +38,7 @@ import picocli.CommandLine.Spec;
                 "  loomframe send --message hello",
                 "  loomframe send --size 64KiB --count 100",
                 "  loomframe send --byte-order little --no-reply --message hi    # to the C# sample server",
+                "  loomframe send --tls --tls-ca ca.pem --message hello           # over TLS, trusting ca.pem",
                 "", "Exit codes: 0 all echoes verified (or all sent with --no-reply), 1 refused, mismatch, lost or late reply, 2 usage error."})
 final class SendCommand implements Callable<Integer> {
 
@@ -47,6 +50,9 @@ final class SendCommand implements Callable<Integer> {
 
     @Mixin
     FramingOptions framing;
+
+    @Mixin
+    TlsClientOptions tlsOptions;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     Payload payload;
@@ -78,6 +84,7 @@ final class SendCommand implements Callable<Integer> {
         FrameFormat format = framing.format(spec.commandLine());
         if (count < 1) throw usage("--count must be at least 1, got " + count);
         if (server.problem() != null) throw usage(server.problem());
+        ClientTls tls = clientTls();
         byte[] data = payloadBytes();
         if (data.length > format.maxFrame() || data.length > format.largestEncodablePayload()) {
             throw usage("payload of " + data.length + " bytes exceeds the largest frame "
@@ -86,8 +93,9 @@ final class SendCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         String target = server.toString();
+        int replied = 0;
         long start = System.nanoTime();
-        try (var client = connect(format)) {
+        try (var client = connect(format, tls)) {
             if (noReply) {
                 for (int i = 0; i < count; i++) client.write(data);
                 client.flush();
@@ -99,9 +107,12 @@ final class SendCommand implements Callable<Integer> {
                 client.send(data);
                 byte[] reply = receive(client, i);
                 verify(data, reply, i);
+                replied++;
             }
         } catch (IOException e) {
-            throw new CommandFailure("connection to " + target + " failed: " + e.getMessage(), e);
+            throw new CommandFailure("connection to " + target + " failed: " + e.getMessage() + (tls == null || replied > 0 ? ""
+                    : " (over TLS 1.3 a server refuses a missing or untrusted client certificate only after the handshake:"
+                    + " does it require one? --tls-cert, --tls-key)"), e);
         }
         long micros = (System.nanoTime() - start) / 1000;
         out.printf("sent %s of %d bytes to %s (%s), %s verified in %s%n", frames(count), data.length, target,
@@ -109,12 +120,22 @@ final class SendCommand implements Callable<Integer> {
         return Main.OK;
     }
 
-    private FrameClient connect(FrameFormat format) {
+    private ClientTls clientTls() {
         try {
-            return FrameClient.connect(server.host, server.port, format, timeout);
+            return tlsOptions.clientTls(server.host, spec.commandLine().getErr());
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
+    }
+
+    private FrameClient connect(FrameFormat format, ClientTls tls) {
+        try {
+            return FrameClient.connect(server.host, server.port, format, timeout, tls);
         } catch (ConnectException e) {
             throw new CommandFailure("cannot connect to " + server + ": " + e.getMessage()
                     + " (is 'loomframe serve' running there?)", e);
+        } catch (SSLException e) {
+            throw new CommandFailure("cannot connect to " + server + " over TLS: " + e.getMessage(), e);
         } catch (SocketTimeoutException e) {
             throw new CommandFailure("cannot connect to " + server + ": no answer within "
                     + Durations.format(timeout) + " (--timeout)", e);

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -22,6 +23,8 @@ import loomframe.server.Impl;
 import loomframe.Loomframe;
 import loomframe.server.Server;
 import loomframe.server.ServerConfig;
+import loomframe.server.ServerTls;
+import loomframe.tls.TlsFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
@@ -49,6 +52,7 @@ import picocli.CommandLine.TypeConversionException;
                 "  loomframe serve --impl async --port 0 --stats-interval 5s",
                 "  loomframe serve --byte-order little               # the C# sample's clients",
                 "  loomframe serve --metrics 9100 --log-format json  # metrics on 127.0.0.1:9100, JSON logs",
+                "  loomframe serve --tls-cert cert.pem --tls-key key.pem    # TLS 1.3 and 1.2",
                 "", "Exit codes: 0 stopped by a signal, 1 cannot listen (e.g. port in use), 2 usage error."})
 final class ServeCommand implements Callable<Integer> {
 
@@ -106,6 +110,13 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--stats-interval", paramLabel = "D", converter = DurationConverter.class,
             description = "Print a statistics line every D (default: off).")
     Duration statsInterval;
+
+    @Mixin
+    TlsCertificateOptions tlsCertificate;                 // serve TLS 1.3 and 1.2 with it
+
+    @Option(names = "--tls-client-ca", paramLabel = "FILE",
+            description = "Mutual TLS: require client certificates signed by the CAs in this PEM file.")
+    Path tlsClientCa;
 
     @Option(names = {"-v", "--verbose"}, description = "Log DEBUG records and stack traces.")
     boolean verbose;
@@ -201,10 +212,20 @@ final class ServeCommand implements Callable<Integer> {
                     .handlerThreads(handlerThreads).ioThreads(ioThreads).format(format)
                     .idleTimeout(idleTimeout).maxConnections(maxConnections).shutdownTimeout(shutdownTimeout);
             if (maxBuffered != null) builder.maxBuffered(maxBuffered);
+            builder.tls(tls());
             return builder.build();
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
+    }
+
+    /** {@code --tls-cert}, {@code --tls-key}, {@code --tls-client-ca}: null for plain TCP. */
+    private ServerTls tls() {
+        if (!tlsCertificate.given() && tlsClientCa == null) return null;
+        tlsCertificate.check();
+        if (tlsCertificate.cert == null) throw new IllegalArgumentException("--tls-client-ca needs --tls-cert and --tls-key: mutual TLS is TLS first");
+        return ServerTls.of(TlsFiles.serverContext(tlsCertificate.cert, tlsCertificate.key, tlsClientCa),
+                tlsClientCa == null ? ServerTls.ClientAuth.NONE : ServerTls.ClientAuth.REQUIRED);
     }
 
     /** The {@code --handler}, with picocli's wording for a bad value (the flag, then what was expected). */
@@ -240,6 +261,8 @@ final class ServeCommand implements Callable<Integer> {
         FrameFormat f = c.format();
         return "listening on " + hostPort(server.address())
                 + " (impl " + c.impl().cliName()
+                + (c.hasTls() ? ", tls " + String.join("/", c.tls().protocolsInEffect())
+                        + (c.tls().clientAuth() == ServerTls.ClientAuth.REQUIRED ? " with client certificates required" : "") : "")
                 + ", handler " + handlerName(c.handler())
                 + (c.handlerThreads() > 0 ? " on " + c.handlerThreads() + " threads" : "")
                 + ", " + f.describeLength()

@@ -9,6 +9,10 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSocket;
+import loomframe.tls.ClientTls;
+import loomframe.tls.TlsFailure;
 import loomframe.frame.FrameDecoder;
 import loomframe.frame.FrameException;
 import loomframe.frame.FrameFormat;
@@ -53,18 +57,40 @@ public final class FrameClient implements Closeable {
      * @param timeout bound on the connect and on each read; {@link Duration#ZERO} waits forever
      */
     public static FrameClient connect(String host, int port, FrameFormat format, Duration timeout) throws IOException {
+        return connect(host, port, format, timeout, null);
+    }
+
+    // tag::client-tls[]
+    /**
+     * Connects, over TLS when {@code tls} is given: over a blocking socket TLS is a wrapper, an
+     * {@link SSLSocket} layered on the connected socket, whose streams encrypt and decrypt as they
+     * are read and written. The handshake is done here, within the timeout, so that a server that
+     * is not trusted fails the connect, not the first frame.
+     */
+    public static FrameClient connect(String host, int port, FrameFormat format, Duration timeout, ClientTls tls) throws IOException {
         int millis = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
-        var socket = new Socket();
+        Socket socket = new Socket();
         try {
             socket.setTcpNoDelay(true);
             socket.connect(new InetSocketAddress(host, port), millis);
             socket.setSoTimeout(millis);
+            if (tls != null) {
+                var ssl = (SSLSocket) tls.context().getSocketFactory().createSocket(socket, tls.serverName(), port, true);
+                socket = ssl;
+                ssl.setSSLParameters(tls.parameters());
+                try {
+                    ssl.startHandshake();
+                } catch (SSLException e) {
+                    throw TlsFailure.ofClientHandshake(e, tls);   // in the server's terms, naming the flag to change
+                }
+            }
             return new FrameClient(socket, format);
         } catch (IOException | RuntimeException e) {
             socket.close();
             throw e;
         }
     }
+    // end::client-tls[]
 
     public FrameFormat format() {
         return format;

@@ -21,6 +21,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import loomframe.frame.FrameDecoder;
 import loomframe.frame.FrameException;
 import loomframe.frame.FrameFormat;
+import loomframe.tls.ClientTls;
+import loomframe.tls.TlsBuffers;
+import loomframe.tls.TlsEngine;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
@@ -58,9 +61,16 @@ public final class LoadGenerator {
      * @param rate         open loop at this many frames per second in total; 0 = closed loop
      * @param threads      event-loop threads; connections are spread over them
      * @param timeout      bound on connecting and on waiting for the last replies at the end
+     * @param tls          TLS on every connection, or null for plain TCP
      */
     public record Options(String host, int port, FrameFormat format, int connections, int payloadSize, int pipeline,
-                          Duration duration, Duration warmup, double rate, int threads, Duration timeout) {
+                          Duration duration, Duration warmup, double rate, int threads, Duration timeout, ClientTls tls) {
+        /** Plain TCP. */
+        public Options(String host, int port, FrameFormat format, int connections, int payloadSize, int pipeline,
+                       Duration duration, Duration warmup, double rate, int threads, Duration timeout) {
+            this(host, port, format, connections, payloadSize, pipeline, duration, warmup, rate, threads, timeout, null);
+        }
+
         public Options {
             if (connections < 1) throw new IllegalArgumentException("--connections must be at least 1, got " + connections);
             if (pipeline < 1) throw new IllegalArgumentException("--pipeline must be at least 1, got " + pipeline);
@@ -115,6 +125,7 @@ public final class LoadGenerator {
     private final List<String> errorMessages = new CopyOnWriteArrayList<>();
     private final AtomicLong errorCount = new AtomicLong();
     private final long periodNanos;
+    private final TlsBuffers tlsBuffers;      // null: plain TCP
     private long startNanos;
     private long measureFrom;
     private long measureUntil;
@@ -124,6 +135,8 @@ public final class LoadGenerator {
         this.template = new byte[o.payloadSize()];
         new Random(0x100f_f4a3eL).nextBytes(template);
         this.periodNanos = o.openLoop() ? Math.max(1, Math.round(1e9 / o.rate())) : 0;
+        this.tlsBuffers = o.tls() == null ? null
+                : new TlsBuffers(o.tls().context().createSSLEngine().getSession().getPacketBufferSize(), false);
     }
 
     /**
@@ -211,7 +224,7 @@ public final class LoadGenerator {
             ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
             ch.socket().connect(new InetSocketAddress(o.host(), o.port()), (int) Math.min(Integer.MAX_VALUE, o.timeout().toMillis()));
             ch.configureBlocking(false);
-            return new Conn(index, ch);
+            return new Conn(index, ch, o.tls() == null ? null : new TlsEngine(o.tls().newEngine(o.port()), tlsBuffers));
         } catch (IOException e) {
             ch.close();
             String what = o.connections() == 1 ? "" : " (connection " + (index + 1) + " of " + o.connections() + ")";
@@ -328,6 +341,10 @@ public final class LoadGenerator {
     private final class Conn {
         final int index;
         final SocketChannel ch;
+        final TlsEngine tls;                     // null: plain TCP
+        boolean handshaking;
+        final ByteBuffer[] outArray;
+        final ByteBuffer[] inArray;
         final ByteBuffer out = ByteBuffer.allocate(BUFFER);
         final ByteBuffer in = ByteBuffer.allocate(BUFFER);
         final byte[] frame;                      // header + payload, the sequence number patched per frame
@@ -347,13 +364,21 @@ public final class LoadGenerator {
         boolean writeInterest;
         boolean closed;
 
-        Conn(int index, SocketChannel ch) {
+        Conn(int index, SocketChannel ch, TlsEngine tls) {
             this.index = index;
             this.ch = ch;
+            this.tls = tls;
+            this.handshaking = tls != null;
+            this.outArray = new ByteBuffer[] {out};
+            this.inArray = new ByteBuffer[] {in};
             this.frame = o.format().encode(template);
         }
 
         void start(long now) throws IOException {
+            if (handshaking) {
+                handshake(now);                  // frames start once it is done
+                return;
+            }
             if (o.openLoop()) {
                 nextDue = dueTime(0);
             } else {
@@ -370,6 +395,10 @@ public final class LoadGenerator {
         /** Starts what is due, copies as much as fits into the buffer and writes it. */
         void pump(long now) {
             if (closed) return;
+            if (handshaking) {
+                handshake(now);
+                return;
+            }
             if (nextDue <= now) {
                 while (nextDue <= now) {
                     sentAt.add(nextDue);   // charged from its due time, whenever it really goes out
@@ -383,15 +412,18 @@ public final class LoadGenerator {
                 if (out.position() == 0) break;
                 try {
                     out.flip();
-                    ch.write(out);
+                    send();
                     out.compact();
                 } catch (IOException e) {
                     fail("write failed: " + e.getMessage());
                     return;
                 }
-                if (out.position() > 0) break;  // the socket is full: wait for OP_WRITE
+                if (out.position() > 0 || tls != null && tls.hasOutbound()) break;  // the socket is full: wait for OP_WRITE
             }
-            boolean want = out.position() > 0;
+            wantWrite(out.position() > 0 || tls != null && tls.hasOutbound());
+        }
+
+        private void wantWrite(boolean want) {
             if (want != writeInterest) {
                 writeInterest = want;
                 key.interestOps(want ? SelectionKey.OP_READ | SelectionKey.OP_WRITE : SelectionKey.OP_READ);
@@ -416,25 +448,102 @@ public final class LoadGenerator {
 
         void readable(long now) {
             if (closed) return;
-            int n;
-            try {
-                n = ch.read(in);
-            } catch (IOException e) {
-                fail("read failed: " + e.getMessage());
+            if (handshaking) {
+                handshake(now);
                 return;
             }
+            long n;
+            do {                                 // TLS: records already read wake no selector, so drain them
+                try {
+                    n = receive();
+                } catch (IOException e) {
+                    fail("read failed: " + e.getMessage());
+                    return;
+                }
+                if (!replies(n, now)) return;
+            } while (tls != null && n > 0 && !closed);
+        }
+
+        /** What one read brought: false if the connection ended. */
+        private boolean replies(long n, long now) {
             if (n < 0) {
                 if (sentAt.isEmpty() && !loop.sending && frameOffset < 0) {
                     close();
                 } else {
                     fail("the server closed the connection" + (replies.inFrame() ? " in the middle of a reply (" + replies.progress() + ")" : ""));
                 }
-                return;
+                return false;
             }
             in.flip();
-            if (check(now)) {
-                in.clear();
-                pump(now);
+            if (!check(now)) return false;
+            in.clear();
+            pump(now);
+            return !closed;
+        }
+
+        // --- the bytes on the wire: the channel itself, or TLS over it (non-blocking both) ---------
+
+        private void send() throws IOException {
+            if (tls == null) {
+                ch.write(out);
+                return;
+            }
+            if (!flushTls()) return;                     // earlier records still wait for the socket
+            tls.wrap(outArray, 0, 1);
+            flushTls();
+        }
+
+        private long receive() throws IOException {
+            if (tls == null) return ch.read(in);
+            while (true) {
+                long n = tls.unwrap(inArray, 0, 1);
+                if (n != 0) return n;
+                if (tls.need() == TlsEngine.Next.WRITE) {
+                    if (!flushTls()) return 0;
+                } else {
+                    int r = ch.read(tls.inbound());
+                    if (r == 0) return 0;
+                    if (r < 0) tls.endOfInput();
+                }
+            }
+        }
+
+        /** Writes what TLS has for the socket; false while some is left (the socket is full). */
+        private boolean flushTls() throws IOException {
+            while (tls.hasOutbound()) {
+                if (ch.write(tls.outbound()) == 0) return false;
+            }
+            tls.sent();
+            return true;
+        }
+
+        /** The handshake, driven by the selector: each readiness event takes it as far as it goes. */
+        private void handshake(long now) {
+            try {
+                while (true) {
+                    switch (tls.handshake()) {
+                        case WRITE -> {
+                            if (!flushTls()) {
+                                wantWrite(true);
+                                return;
+                            }
+                        }
+                        case READ -> {
+                            wantWrite(false);
+                            int r = ch.read(tls.inbound());
+                            if (r == 0) return;                  // wait for OP_READ
+                            if (r < 0) tls.endOfInput();
+                        }
+                        case DONE -> {
+                            wantWrite(false);
+                            handshaking = false;
+                            start(now);
+                            return;
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                fail("TLS " + e.getMessage());
             }
         }
 
@@ -498,7 +607,8 @@ public final class LoadGenerator {
         }
 
         boolean finished() {
-            return closed || (!loop.sending && sentAt.isEmpty() && frameOffset < 0 && out.position() == 0);
+            return closed || (!loop.sending && !handshaking && sentAt.isEmpty() && frameOffset < 0 && out.position() == 0
+                    && (tls == null || !tls.hasOutbound()));
         }
 
         void giveUp() {
@@ -531,6 +641,13 @@ public final class LoadGenerator {
             if (closed) return;
             closed = true;
             sentAt.clear();
+            try {
+                ByteBuffer closeNotify = tls == null ? null : tls.closeNotify();
+                if (closeNotify != null) ch.write(closeNotify);          // one try: the server sees the session end
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+            if (tls != null) tls.release();
             try {
                 ch.close();
             } catch (IOException ignored) {

@@ -30,6 +30,12 @@ public enum CloseReason {
     HANDLER_ERROR("handler-error", true),
     /** The handler's backend could not be reached, failed or stalled ({@link BackendException}). */
     BACKEND("backend", true),
+    /**
+     * TLS failed: the handshake (a plaintext client on a TLS port, a client that does not trust the
+     * server, a missing required client certificate, a handshake not finished within
+     * {@code --idle-timeout}), or a broken record later.
+     */
+    TLS("tls", true),
     /** The connection could not be started (for example, no thread could be created for it). */
     START_FAILED("start-failed", true),
     /** A failure in the server itself while serving this connection (a bug, or an {@link OutOfMemoryError}). */

@@ -33,6 +33,7 @@ import loomframe.frame.FrameFormat;
  *                        scheduler, which is the whole JVM's and is set by the system property
  *                        {@link #CARRIERS_PROPERTY} before the first virtual thread
  *                        starts ({@code serve --io-threads} does that); 0 = one per core, the default
+ * @param tls             TLS on every connection, or null for plain TCP
  */
 public record ServerConfig(
         String host,
@@ -46,7 +47,8 @@ public record ServerConfig(
         int maxPendingReplies,
         Duration shutdownTimeout,
         int handlerThreads,
-        int ioThreads) {
+        int ioThreads,
+        ServerTls tls) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 7777;
@@ -137,12 +139,17 @@ public record ServerConfig(
         return new Builder().host(host).port(port).impl(impl).handler(handler).format(format)
                 .idleTimeout(idleTimeout).maxConnections(maxConnections).maxBuffered(maxBuffered)
                 .maxPendingReplies(maxPendingReplies).shutdownTimeout(shutdownTimeout).handlerThreads(handlerThreads)
-                .ioThreads(ioThreads);
+                .ioThreads(ioThreads).tls(tls);
     }
 
     /** The threads that run connections, 0 resolved to one per core. */
     public int ioThreadCount() {
         return ioThreads > 0 ? ioThreads : Runtime.getRuntime().availableProcessors();
+    }
+
+    /** Whether connections speak TLS. */
+    public boolean hasTls() {
+        return tls != null;
     }
 
     /** Whether frames have a deadline at all. */
@@ -163,6 +170,7 @@ public record ServerConfig(
         private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
         private int handlerThreads;
         private int ioThreads;
+        private ServerTls tls;
 
         private Builder() {}
 
@@ -178,10 +186,12 @@ public record ServerConfig(
         public Builder shutdownTimeout(Duration v) { shutdownTimeout = v; return this; }
         public Builder handlerThreads(int v) { handlerThreads = v; return this; }
         public Builder ioThreads(int v) { ioThreads = v; return this; }
+        /** TLS on every connection; null (the default) for plain TCP. */
+        public Builder tls(ServerTls v) { tls = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(host, port, impl, handler, format, idleTimeout, maxConnections,
-                    maxBuffered, maxPendingReplies, shutdownTimeout, handlerThreads, ioThreads);
+                    maxBuffered, maxPendingReplies, shutdownTimeout, handlerThreads, ioThreads, tls);
         }
     }
 }

@@ -82,6 +82,7 @@ final class AsyncConnection extends ServedConnection {
         @Override
         public void completed(Void unused, Void attachment) {
             try {
+                transportOpened();
                 openHandler();
                 asyncHandler = handler instanceof AsyncFrameHandler a ? a : null;
             } catch (Throwable e) {

@@ -20,6 +20,8 @@ import loomframe.server.Server;
 import loomframe.server.ServerConfig;
 import loomframe.server.core.AsyncTransport;
 import loomframe.server.core.ServerCore;
+import loomframe.server.core.tls.AsyncTlsTransport;
+import loomframe.server.core.tls.ServerTlsEngines;
 
 /**
  * Accepts connections with NIO.2 and serves each with an {@link AsyncConnection}.
@@ -44,6 +46,7 @@ public final class AsyncServer extends ServerCore {
     private final ExecutorService grants;
     private final ScheduledExecutorService retries;
     private final ExecutorService handlerPool;                 // null: handlers run on the group
+    private final ServerTlsEngines tls;                        // null: plain TCP
 
     /**
      * Starts a server for {@link Impl#ASYNC}. Programs call {@code loomframe.Loomframe.start}, which
@@ -58,6 +61,7 @@ public final class AsyncServer extends ServerCore {
 
     private AsyncServer(ServerConfig config) throws IOException {
         super(config, "loomframe-async");
+        this.tls = ServerTlsEngines.of(config);
         // tag::async-group[]
         var threadNumber = new AtomicInteger();
         this.group = AsynchronousChannelGroup.withFixedThreadPool(
@@ -101,7 +105,7 @@ public final class AsyncServer extends ServerCore {
             AsyncConnection connection = null;
             try {
                 channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                connection = new AsyncConnection(channel, AsyncTransport.plain(channel), AsyncServer.this, channel.getRemoteAddress());
+                connection = new AsyncConnection(channel, transport(channel), AsyncServer.this, channel.getRemoteAddress());
                 register(connection);
                 connection.start();
             } catch (IOException | RuntimeException | Error e) {   // one failed socket never stops accepting
@@ -124,6 +128,11 @@ public final class AsyncServer extends ServerCore {
         }
     };
     // end::async-accept[]
+
+    /** The channel itself, or TLS over it. */
+    private AsyncTransport transport(AsynchronousSocketChannel channel) {
+        return tls == null ? AsyncTransport.plain(channel) : new AsyncTlsTransport(channel, tls.newEngine());
+    }
 
     /** Where a connection's budget grant is handed so that its read is issued off the releasing thread. */
     ExecutorService grants() {

@@ -42,6 +42,7 @@ final class BlockingConnection extends ServedConnection implements Runnable {
         CloseReason reason = CloseReason.INTERNAL_ERROR;
         try {
             transport.open();
+            transportOpened();
             openHandler();
             reason = serve();
         } catch (Throwable e) {                              // say why once, then close

@@ -13,6 +13,8 @@ import loomframe.server.Server;
 import loomframe.server.ServerConfig;
 import loomframe.server.core.BlockingTransport;
 import loomframe.server.core.ServerCore;
+import loomframe.server.core.tls.BlockingTlsTransport;
+import loomframe.server.core.tls.ServerTlsEngines;
 
 /**
  * Accepts connections and gives each its own thread running {@link BlockingConnection}. With
@@ -25,6 +27,7 @@ public final class BlockingServer extends ServerCore {
 
     private final ServerSocketChannel listener;
     private final ThreadFactory connectionThreads;
+    private final ServerTlsEngines tls;                   // null: plain TCP
 
     /**
      * Starts a server for {@link Impl#BLOCKING} or {@link Impl#PLATFORM}, as the config says.
@@ -48,6 +51,7 @@ public final class BlockingServer extends ServerCore {
     private BlockingServer(ServerConfig config, ThreadFactory connectionThreads) throws IOException {
         super(config, "loomframe-" + config.impl().cliName());
         this.connectionThreads = connectionThreads;
+        this.tls = ServerTlsEngines.of(config);
         this.listener = ServerSocketChannel.open();
         try {
             listener.bind(new InetSocketAddress(config.host(), config.port()), BACKLOG);
@@ -100,7 +104,7 @@ public final class BlockingServer extends ServerCore {
         BlockingConnection connection = null;
         try {
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);  // replies go out as soon as written
-            connection = new BlockingConnection(channel, BlockingTransport.plain(channel), this, channel.getRemoteAddress());
+            connection = new BlockingConnection(channel, transport(channel), this, channel.getRemoteAddress());
             register(connection);
             connectionThreads.newThread(connection).start();
         } catch (IOException | RuntimeException | Error e) {          // one failed socket never stops the loop
@@ -112,6 +116,11 @@ public final class BlockingServer extends ServerCore {
         }
     }
     // end::blocking-accept[]
+
+    /** The socket itself, or TLS over it. */
+    private BlockingTransport transport(SocketChannel channel) {
+        return tls == null ? BlockingTransport.plain(channel) : new BlockingTlsTransport(channel, tls.newEngine());
+    }
 
     @Override
     protected void stopAccepting() {

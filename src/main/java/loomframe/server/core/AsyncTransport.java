@@ -9,7 +9,10 @@ import java.util.concurrent.TimeUnit;
  * How an asynchronous connection moves its bytes: the channel itself, or TLS over it. Each call
  * starts an operation and returns; the handler runs when it completes (on a channel-group thread),
  * with the same results as {@link AsynchronousSocketChannel}'s scattering read and gathering write.
- * At most one read and one write are outstanding; closing the channel fails what is pending.
+ * At most one read and one write are outstanding; closing the channel fails what is pending. The
+ * TLS transport ({@code loomframe.server.core.tls.AsyncTlsTransport}) needs one operation at a
+ * time — its read may write (a key update's answer) — which {@code AsyncConnection} guarantees:
+ * it never starts a read while it writes, nor the reverse.
  */
 public interface AsyncTransport {
 

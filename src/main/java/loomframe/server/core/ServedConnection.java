@@ -8,6 +8,7 @@ import java.net.SocketAddress;
 import loomframe.frame.FrameException;
 import java.nio.channels.AsynchronousChannelGroup;
 import java.time.Duration;
+import javax.net.ssl.SSLException;
 import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import loomframe.server.BackendException;
@@ -47,6 +48,7 @@ public abstract class ServedConnection implements FrameFlow.Boundary, HandlerCon
     private boolean lastReadFull;
     private volatile CloseReason endedBy;
     private volatile boolean draining;
+    private volatile boolean transportOpen;         // the TLS handshake is over (plain TCP: at once); read by the sweeper's wake-up
     private volatile boolean parkedBetweenFrames;           // CAS through PARKED: the connection or drain() clears it, not both
     private static final VarHandle PARKED;
     static {
@@ -129,6 +131,11 @@ public abstract class ServedConnection implements FrameFlow.Boundary, HandlerCon
     @Override
     public final ScheduledExecutorService scheduler() {
         return server.scheduler();
+    }
+
+    /** The transport is open (a TLS handshake finished): from now on frames flow. */
+    protected final void transportOpened() {
+        transportOpen = true;
     }
 
     /** One log line about this connection, rate-limited per {@code kind}. */
@@ -319,6 +326,11 @@ public abstract class ServedConnection implements FrameFlow.Boundary, HandlerCon
             Events.protocolError(this, reason, fe.getMessage());
             return reason;
         }
+        if (ended == CloseReason.IDLE && !transportOpen && config.hasTls()) {    // stalled in the TLS handshake
+            log(Level.WARNING, CloseReason.TLS, peerName() + " closed: TLS handshake not finished within "
+                    + Durations.format(config.idleTimeout()) + " (--idle-timeout)", null);
+            return CloseReason.TLS;
+        }
         if (ended != null) {                                    // we closed it: say why
             switch (ended) {
                 case IDLE -> log(Level.WARNING, ended, peerName() + " closed: no complete frame within "
@@ -336,6 +348,10 @@ public abstract class ServedConnection implements FrameFlow.Boundary, HandlerCon
         if (e instanceof HandlerFailure h) {                    // the handler threw: this connection only
             log(Level.WARNING, CloseReason.HANDLER_ERROR, peerName() + " closed: handler failed: " + h.getCause(), h.getCause());
             return CloseReason.HANDLER_ERROR;
+        }
+        if (e instanceof SSLException) {                        // TLS failed: the handshake, or a broken record
+            log(Level.WARNING, CloseReason.TLS, peerName() + " closed: " + e.getMessage(), null);
+            return CloseReason.TLS;
         }
         if (e instanceof IOException) {                         // reset, broken pipe: routine
             log(Level.DEBUG, CloseReason.RESET, peerName() + " gone: " + e, e);

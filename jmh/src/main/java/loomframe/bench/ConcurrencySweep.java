@@ -4,6 +4,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -135,7 +136,7 @@ public final class ConcurrencySweep {
         p.addProperty("server", server);
         p.addProperty("handler", handler);
         p.addProperty("connections", load.connections());
-        if (server.equals("async-exec")) p.addProperty("executor_threads", executorThreads);
+        if (server.startsWith("async-exec")) p.addProperty("executor_threads", executorThreads);
         if (load.rate() > 0) p.addProperty("rate", load.rate());
         double delay = delaySeconds(handler);
         if (delay > 0) p.addProperty("little_bound", load.connections() / delay);
@@ -145,9 +146,11 @@ public final class ConcurrencySweep {
             return p;
         }
         boolean forward = handler.equals("forward");
-        var spec = new ServerProcess.Spec(server, forward ? "forward:{backend}" : handler, executorThreads, List.of(),
-                // loomframe refuses connections above --max-connections (default 10,000): the sweep opens 10,000.
-                ServerProcess.Spec.echo(server).isLoomframe() ? List.of("--max-connections", "20000") : List.of());
+        ServerProcess.Spec base = ServerProcess.Spec.parse(server);       // NAME or NAME+FLAG..., as EchoRounds
+        List<String> serverArgs = new ArrayList<>(base.serverArgs());
+        // loomframe refuses connections above --max-connections (default 10,000): the sweep opens 10,000.
+        if (base.isLoomframe()) serverArgs.addAll(List.of("--max-connections", "20000"));
+        var spec = new ServerProcess.Spec(base.server(), forward ? "forward:{backend}" : handler, executorThreads, base.jvmArgs(), serverArgs);
         String tag = String.format(Locale.ROOT, "sweep-%s-%s-c%d%s", server, handler.replace(':', '_'), load.connections(),
                 load.rate() > 0 ? "-r" + (long) load.rate() : "");
         EchoRounds.measure(p, spec, forward ? ServerProcess.Spec.echo("netty") : null, load, logs, tag);

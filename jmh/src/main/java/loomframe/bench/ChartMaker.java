@@ -115,6 +115,10 @@ public final class ChartMaker {
         md.append("## Concurrency sweep (sweep.json)\n\n").append(blocks.get("sweep-run")).append('\n').append(blocks.get("sweep-table"))
                 .append(blocks.get("sweep-open")).append('\n');
         md.append("## System calls per frame (profiles/syscalls.json)\n\n").append(blocks.get("syscalls-table")).append('\n');
+        md.append("## The concurrency sweep's answer and targets (sweep.json)\n\n").append(blocks.get("sweep-answer")).append('\n')
+                .append(blocks.get("sweep-targets")).append('\n');
+        md.append("## Knobs: one I/O thread, JDK pollers, no synchronous read (knobs.json)\n\n").append(blocks.get("knobs-run")).append('\n')
+                .append(blocks.get("knobs-table")).append('\n');
 
         List<BenchFigures.EchoCase> cases = BenchFigures.echoCases(read(results.resolve("echo-rounds.json")));
         if (!cases.isEmpty()) EchoCharts.draw(docs, cases);

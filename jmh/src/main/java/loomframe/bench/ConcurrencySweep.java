@@ -26,7 +26,8 @@ import java.util.Map;
  *     client cores                  the generator's own CPU: near 1.0 means it was the limit
  *   and an open-loop curve (--rate: frames issued on a schedule, latency from each frame's due time,
  *   so a server that falls behind is charged for it) at 1,000 connections x delay:1ms: p99 against
- *   offered rate.
+ *   offered rate; and for the targets, each server open loop at 1,000 connections x delay:10ms at half
+ *   the rate it reached closed-loop there (p99 should stay under delay + 5 ms).
  *
  *   handlers    echo | delay:1ms | delay:10ms | forward   (forward: relay to a backend, a fresh Netty
  *               echo server process per point, over a backend connection per client connection)
@@ -100,6 +101,8 @@ public final class ConcurrencySweep {
         JsonArray open = new JsonArray();
         result.add("points", points);
         result.add("open_loop", open);
+        JsonArray targets = new JsonArray();
+        result.add("targets", targets);
 
         // A server that refused a handler once refuses it at every connection count: ask once.
         Map<String, String> unsupported = new HashMap<>();
@@ -118,6 +121,19 @@ public final class ConcurrencySweep {
                 }
             }
         }
+        // The targets' open-loop check: each server at half the rate it reached in the closed loop at
+        // 1,000 connections x delay:10ms, where a server that waits well keeps p99 under delay + 5 ms.
+        for (String server : servers) {
+            JsonObject closed = find(points, server, TARGET_HANDLER, openConnections);
+            if (closed == null || !closed.has("loadgen")) continue;
+            double half = closed.getAsJsonObject("loadgen").get("frames_per_s").getAsDouble() / 2;
+            var load = LoadGen.Load.closed(openConnections, size, 1, warmup, duration).atRate(Math.round(half));
+            JsonObject p = point(server, TARGET_HANDLER, executorThreads, load, logs, unsupported);
+            p.addProperty("half_of_closed_loop", true);
+            targets.add(p);
+            System.out.println(describe(p));
+            Harness.writeJson(out, result);
+        }
         for (String rate : rates) {
             for (String server : servers) {
                 var load = LoadGen.Load.closed(openConnections, size, 1, warmup, duration).atRate(Double.parseDouble(rate));
@@ -127,7 +143,19 @@ public final class ConcurrencySweep {
                 Harness.writeJson(out, result);
             }
         }
-        Harness.finish(out, result, started, failOnError, points, open);
+        Harness.finish(out, result, started, failOnError, points, open, targets);
+    }
+
+    /** The handler of issue 13's targets (1,000 connections x delay:10ms, and 10,000). */
+    static final String TARGET_HANDLER = "delay:10ms";
+
+    static JsonObject find(JsonArray points, String server, String handler, int connections) {
+        for (var e : points) {
+            JsonObject p = e.getAsJsonObject();
+            if (p.get("server").getAsString().equals(server) && p.get("handler").getAsString().equals(handler)
+                    && p.get("connections").getAsInt() == connections) return p;
+        }
+        return null;
     }
 
     static JsonObject point(String server, String handler, int executorThreads, LoadGen.Load load, Path logs,

@@ -205,6 +205,12 @@ public final class BenchFigures {
         b.put("sweep-table", sweepTable(sweepPoints(sweep, "points")));
         b.put("sweep-open", openLoopTable(sweepPoints(sweep, "open_loop")));
         b.put("syscalls-table", syscallsTable(read(results.resolve("profiles/syscalls.json"))));
+        b.put("sweep-answer", answerTable(sweepPoints(sweep, "points")));
+        b.put("sweep-targets", targetsTable(sweepPoints(sweep, "points"), sweepPoints(sweep, "targets")));
+        JsonObject knobs = read(results.resolve("knobs.json"));
+        b.put("knobs-run", knobs == null ? MISSING : runLine(knobs, "jmh/run-knobs.sh", echoCases(knobs)));
+        b.put("knobs-table", knobsTable(echoCases(knobs)));
+        b.put("code-size", CodeSize.table(Path.of("")));
         return b;
     }
 
@@ -358,6 +364,110 @@ public final class BenchFigures {
         if (p.error != null) return "failed: " + p.error.replace('|', '/');
         String bound = p.littleBound > 0 ? String.format(Locale.ROOT, " (%.0f %%)", 100 * p.framesPerSecond / p.littleBound) : "";
         return whole(p.framesPerSecond) + bound + " · " + String.format(Locale.ROOT, "%.2f", p.p99 / 1000) + " · " + p.threads;
+    }
+
+    /** The rows that answer the question, in the order the teaching page asks it. */
+    record Regime(String handler, int connections, String why) {}
+
+    static final List<Regime> REGIMES = List.of(
+            new Regime("echo", 1, "one connection: the cost of a round trip"),
+            new Regime("echo", 1000, "many busy connections, nothing to wait for"),
+            new Regime("echo", 10000, ""),
+            new Regime("delay:1ms", 1000, "handlers that wait"),
+            new Regime("delay:10ms", 1000, ""),
+            new Regime("delay:10ms", 10000, ""),
+            new Regime("forward", 1000, "a real backend call"),
+            new Regime("forward", 5000, ""));
+
+    /** Frames/s per server in the regimes that decide the question, the best of each row in bold. */
+    static String answerTable(List<SweepPoint> points) {
+        if (points.isEmpty()) return MISSING;
+        List<String> servers = points.stream().map(SweepPoint::server).distinct().toList();
+        StringBuilder s = new StringBuilder("| handler × connections |");
+        for (String server : servers) s.append(' ').append(server).append(" |");
+        s.append(" blocking ÷ async | Little's-law bound |\n| --- |").append(" --- |".repeat(servers.size() + 2)).append('\n');
+        for (Regime r : REGIMES) {
+            Map<String, SweepPoint> row = new LinkedHashMap<>();
+            for (SweepPoint p : points) if (p.handler.equals(r.handler) && p.connections == r.connections) row.put(p.server, p);
+            if (row.isEmpty()) continue;
+            double best = row.values().stream().filter(SweepPoint::measured).mapToDouble(SweepPoint::framesPerSecond).max().orElse(0);
+            s.append(String.format(Locale.ROOT, "| %s × %,d |", r.handler, r.connections));
+            for (String server : servers) {
+                SweepPoint p = row.get(server);
+                String cell = p == null ? "–" : p.unsupported != null ? "unsupported" : p.error != null ? "failed"
+                        : (p.framesPerSecond == best ? "**" + whole(p.framesPerSecond) + "**" : whole(p.framesPerSecond))
+                        + String.format(Locale.ROOT, " (%.0f %%)", 100 * p.framesPerSecond / best);
+                s.append(' ').append(cell).append(" |");
+            }
+            SweepPoint b = row.get("blocking"), a = row.get("async");
+            s.append(' ').append(b != null && a != null && b.measured() && a.measured() && a.framesPerSecond > 0
+                    ? ratio(b.framesPerSecond / a.framesPerSecond) : "–").append(" |");
+            double bound = row.values().iterator().next().littleBound;
+            s.append(' ').append(bound > 0 ? whole(bound) : "–").append(" |\n");
+        }
+        return s.append("\nFrames/s, closed loop, one frame in flight per connection (each cell: frames/s and its share of the row's best,"
+                + " in bold). From `jmh/results/sweep.json`; the run is described under the sweep's charts.\n").toString();
+    }
+
+    /** Issue 13's targets, each checked against the sweep. */
+    static String targetsTable(List<SweepPoint> points, List<SweepPoint> targets) {
+        if (points.isEmpty()) return MISSING;
+        StringBuilder s = new StringBuilder("| target | blocking | async |\n| --- | --- | --- |\n");
+        StringBuilder rate = new StringBuilder("| 1,000 × delay:10ms: frames/s ≥ 90 % of min(Little's-law bound, own echo at 1,000) |");
+        StringBuilder open = new StringBuilder("| … and open loop at half that rate: p99 < delay + 5 ms |");
+        StringBuilder all = new StringBuilder("| 10,000 × delay:10ms: every connection served; RSS per connection |");
+        for (String server : List.of("blocking", "async")) {
+            SweepPoint d = pick(points, server, "delay:10ms", 1000), e = pick(points, server, "echo", 1000);
+            if (d == null || e == null || !d.measured() || !e.measured()) {
+                rate.append(" not measured |");
+            } else {
+                double want = 0.9 * Math.min(d.littleBound, e.framesPerSecond);
+                rate.append(String.format(Locale.ROOT, " %s of %s = %.0f %% %s |", whole(d.framesPerSecond),
+                        whole(Math.min(d.littleBound, e.framesPerSecond)), 100 * d.framesPerSecond / Math.min(d.littleBound, e.framesPerSecond),
+                        d.framesPerSecond >= want ? "✅" : "❌"));
+            }
+            SweepPoint o = targets.stream().filter(t -> t.server.equals(server)).findFirst().orElse(null);
+            if (o == null || !o.measured()) {
+                open.append(" not measured |");
+            } else {
+                open.append(String.format(Locale.ROOT, " p99 %.1f ms at %s frames/s %s |", o.p99 / 1000, whole(o.rate), o.p99 < 15_000 ? "✅" : "❌"));
+            }
+            SweepPoint t = pick(points, server, "delay:10ms", 10000);
+            if (t == null) {
+                all.append(" not measured |");
+            } else if (!t.measured()) {
+                all.append(" ❌ ").append(t.error == null ? "unsupported" : t.error.replace('|', '/')).append(" |");
+            } else {
+                all.append(String.format(Locale.ROOT, " %s frames/s, p99 %.0f ms, %.1f KiB RSS per connection %s |", whole(t.framesPerSecond),
+                        t.p99 / 1000, t.rssKib / 10000.0, t.framesPerSecond > 0 ? "✅" : "❌"));
+            }
+        }
+        s.append(rate).append('\n').append(open).append('\n').append(all).append('\n');
+        SweepPoint p10k = pick(points, "platform", "delay:10ms", 10000);
+        s.append("\nPlatform threads at 10,000 × delay:10ms: ").append(p10k == null ? "not measured"
+                : !p10k.measured() ? "failed: " + (p10k.error == null ? "unsupported" : p10k.error)
+                : String.format(Locale.ROOT, "%s frames/s, p99 %.0f ms, %,d threads, %.1f KiB RSS per connection", whole(p10k.framesPerSecond),
+                        p10k.p99 / 1000, p10k.threads, p10k.rssKib / 10000.0)).append(".\n");
+        return s.toString();
+    }
+
+    private static SweepPoint pick(List<SweepPoint> points, String server, String handler, int connections) {
+        return points.stream().filter(p -> p.server.equals(server) && p.handler.equals(handler) && p.connections == connections).findFirst().orElse(null);
+    }
+
+    /** jmh/run-knobs.sh: each variant's frames/s ÷ Netty's (default flags) in the same round. */
+    static String knobsTable(List<EchoCase> cases) {
+        if (cases.isEmpty()) return MISSING;
+        StringBuilder s = new StringBuilder("| case | variant | frames/s ÷ Netty (default) | server CPU µs/frame | p99 µs |\n| --- | --- | --- | --- | --- |\n");
+        for (EchoCase c : cases) {
+            for (String server : c.ratio.keySet()) {
+                s.append("| ").append(c.label()).append(" | `").append(server).append("` | ").append(range(c.ratio.get(server)))
+                        .append(" | ").append(c.cpuMicros.containsKey(server) ? micros(c.cpuMicros.get(server).median) : "n/a")
+                        .append(" | ").append(c.p99.containsKey(server) ? whole(c.p99.get(server).median) : "n/a").append(" |\n");
+            }
+        }
+        return s.append("\nMedian over rounds of the per-round ratio to `netty` with its default flags (min–max). A variant is"
+                + " `SERVER+FLAG+...`: `+--threads+1` / `+--io-threads+1` is one I/O thread instead of one per core, `-D...` a JDK property.\n").toString();
     }
 
     static String openLoopTable(List<SweepPoint> points) {

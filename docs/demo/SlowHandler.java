@@ -19,6 +19,8 @@ import loomframe.server.ServerConfig;
  * platform: the same with 8 platform threads (~200 ms).
  * async:    the handler runs on the channel group's threads, one per core; while they sleep no
  *           other completion runs, so the 8 sleeps go through availableProcessors() at a time.
+ *
+ * With --json the figures come out as one JSON line (jmh/bench --main loomframe.bench.Pitfalls).
  */
 public class SlowHandler {
     public static void main(String[] args) throws Exception {
@@ -30,14 +32,18 @@ public class SlowHandler {
             }
             replies.reply(payload);
         };
-        System.out.println("java " + Runtime.version() + ", " + Runtime.getRuntime().availableProcessors() + " cores");
+        boolean json = args.length > 0 && args[0].equals("--json");
+        if (!json) System.out.println("java " + Runtime.version() + ", " + Runtime.getRuntime().availableProcessors() + " cores");
+        List<String> fields = new ArrayList<>();
         for (Impl impl : Impl.values()) {
             try (Server server = Loomframe.start(ServerConfig.builder().impl(impl).handler(slow).port(0).build())) {
                 roundTrips(server.port(), 8);                // warm-up
                 long ms = roundTrips(server.port(), 8);
-                System.out.printf("%-8s 8 frames x 200 ms handler, last reply after %4d ms%n", impl.cliName(), ms);
+                if (!json) System.out.printf("%-8s 8 frames x 200 ms handler, last reply after %4d ms%n", impl.cliName(), ms);
+                fields.add("\"" + impl.cliName() + "_ms\": " + ms);
             }
         }
+        if (json) System.out.println("{\"cores\": " + Runtime.getRuntime().availableProcessors() + ", " + String.join(", ", fields) + "}");
     }
 
     /** Opens n connections, sends one 4-byte frame on each at once, waits for every reply. */

@@ -1,6 +1,7 @@
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -15,15 +16,48 @@ import java.util.concurrent.locks.ReentrantLock;
  *    (JDK 24+, JEP 491) they overlap (~200 ms). The same with a ReentrantLock overlaps on every JDK.
  * 2. CPU-bound work: one virtual thread computes for ~300 ms; another, started just after, wants
  *    to run for a moment. Virtual threads are not time-sliced: the second waits for the first.
+ * 3. Thread.sleep leaves the park permit set: a virtual thread that sleeps, then parks for 100 ms
+ *    (as a blocking read that finds no bytes does), wakes at once; after parkNanos it waits.
+ *
+ * With --json the figures come out as one JSON line (jmh/bench --main loomframe.bench.Pitfalls
+ * runs this file four times and commits the figures to jmh/results/pitfalls.json).
  */
 public class VirtualThreadPitfalls {
     public static void main(String[] args) throws Exception {
-        System.out.println("java " + Runtime.version() + ", carriers: "
-                + System.getProperty("jdk.virtualThreadScheduler.parallelism", "availableProcessors"));
+        boolean json = args.length > 0 && args[0].equals("--json");
+        if (!json) {
+            System.out.println("java " + Runtime.version() + ", carriers: "
+                    + System.getProperty("jdk.virtualThreadScheduler.parallelism", "availableProcessors"));
+        }
         warmUp();
-        System.out.printf("sleep inside synchronized, 4 threads x 200 ms: %4d ms%n", elapsed(VirtualThreadPitfalls::sleepInSynchronized));
-        System.out.printf("sleep inside ReentrantLock, 4 threads x 200 ms: %4d ms%n", elapsed(VirtualThreadPitfalls::sleepInReentrantLock));
-        cpuBound();
+        long pinned = elapsed(VirtualThreadPitfalls::sleepInSynchronized);
+        long unpinned = elapsed(VirtualThreadPitfalls::sleepInReentrantLock);
+        long queued = cpuBound();
+        long afterSleep = parkAfter(() -> sleep(1));
+        long afterPark = parkAfter(() -> LockSupport.parkNanos(1_000_000));
+        if (json) {
+            System.out.printf("{\"synchronized_ms\": %d, \"reentrant_lock_ms\": %d, \"queued_behind_cpu_ms\": %d,"
+                    + " \"park_after_sleep_ms\": %d, \"park_after_parknanos_ms\": %d}%n", pinned, unpinned, queued, afterSleep, afterPark);
+            return;
+        }
+        System.out.printf("sleep inside synchronized, 4 threads x 200 ms: %4d ms%n", pinned);
+        System.out.printf("sleep inside ReentrantLock, 4 threads x 200 ms: %4d ms%n", unpinned);
+        System.out.printf("a 1-line task queued behind a 300 ms CPU-bound task started after: %4d ms%n", queued);
+        System.out.printf("a 100 ms park right after Thread.sleep(1) returned after: %4d ms%n", afterSleep);
+        System.out.printf("a 100 ms park right after LockSupport.parkNanos(1 ms) returned after: %4d ms%n", afterPark);
+    }
+
+    /** On a virtual thread: run the wait, then park for 100 ms; returns how long that park lasted. */
+    static long parkAfter(Runnable wait) throws InterruptedException {
+        long[] parked = new long[1];
+        Thread t = Thread.ofVirtual().start(() -> {
+            wait.run();
+            long start = System.nanoTime();
+            LockSupport.parkNanos(100_000_000L);             // what a read that finds no bytes does
+            parked[0] = (System.nanoTime() - start) / 1_000_000;
+        });
+        t.join();
+        return parked[0];
     }
 
     static void sleepInSynchronized() {
@@ -52,7 +86,7 @@ public class VirtualThreadPitfalls {
         return Duration.ofNanos(System.nanoTime() - start).toMillis();
     }
 
-    static void cpuBound() throws InterruptedException {
+    static long cpuBound() throws InterruptedException {
         long start = System.nanoTime();
         Thread spinner = Thread.ofVirtual().start(() -> {
             long until = System.nanoTime() + 300_000_000L;
@@ -65,7 +99,7 @@ public class VirtualThreadPitfalls {
         Thread quick = Thread.ofVirtual().start(() -> startedAfter[0] = System.nanoTime() - start);
         quick.join();
         spinner.join();
-        System.out.printf("a 1-line task queued behind a 300 ms CPU-bound task started after: %4d ms%n", startedAfter[0] / 1_000_000);
+        return startedAfter[0] / 1_000_000;
     }
 
     static void warmUp() throws InterruptedException {

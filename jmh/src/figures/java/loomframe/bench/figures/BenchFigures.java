@@ -211,6 +211,9 @@ public final class BenchFigures {
         b.put("knobs-run", knobs == null ? MISSING : runLine(knobs, "jmh/run-knobs.sh", echoCases(knobs)));
         b.put("knobs-table", knobsTable(echoCases(knobs)));
         b.put("code-size", CodeSize.table(Path.of("")));
+        JsonObject pitfalls = read(results.resolve("pitfalls.json"));
+        b.put("pitfalls-threads", pitfallsThreads(pitfalls));
+        b.put("pitfalls-slow-handler", pitfallsSlowHandler(pitfalls));
         return b;
     }
 
@@ -468,6 +471,44 @@ public final class BenchFigures {
         }
         return s.append("\nMedian over rounds of the per-round ratio to `netty` with its default flags (min–max). A variant is"
                 + " `SERVER+FLAG+...`: `+--threads+1` / `+--io-threads+1` is one I/O thread instead of one per core, `-D...` a JDK property.\n").toString();
+    }
+
+    /** Median (min–max) in ms of one field over the runs of a demo. */
+    private static String msRange(JsonArray runs, String field) {
+        List<Double> v = new ArrayList<>();
+        for (JsonElement e : runs) if (e.getAsJsonObject().has(field)) v.add(e.getAsJsonObject().get(field).getAsDouble());
+        Stat st = Stat.of(v);
+        if (st == null) return "n/a";
+        return String.format(Locale.ROOT, "%.0f ms (%.0f–%.0f)", st.median, st.min, st.max);
+    }
+
+    private static String runNote(JsonObject r) {
+        return String.format(Locale.ROOT, "Median (min–max) of %d runs, each in a fresh JVM; %s, code `%s`, %s; `%s`.\n",
+                r.getAsJsonArray("virtual_thread_pitfalls").size(), r.get("java").getAsString(), r.get("commit").getAsString(),
+                r.get("started").getAsString().substring(0, 10), r.get("command").getAsString());
+    }
+
+    static String pitfallsThreads(JsonObject r) {
+        if (r == null) return MISSING;
+        JsonArray runs = r.getAsJsonArray("virtual_thread_pitfalls");
+        return "| on one carrier (`-Djdk.virtualThreadScheduler.parallelism=1`) | measured | for comparison |\n| --- | --- | --- |\n"
+                + "| four virtual threads each sleep 200 ms inside `synchronized` | " + msRange(runs, "synchronized_ms") + " | 800 ms if the sleeps held the carrier (JDK 21–23) |\n"
+                + "| the same inside a `ReentrantLock` | " + msRange(runs, "reentrant_lock_ms") + " | — |\n"
+                + "| a one-line task started 10 ms after a 300 ms computation began | " + msRange(runs, "queued_behind_cpu_ms") + " | (a time-sliced scheduler: about 10 ms) |\n"
+                + "| a 100 ms park right after `Thread.sleep(1)` | " + msRange(runs, "park_after_sleep_ms") + " | 100 ms |\n"
+                + "| a 100 ms park right after `LockSupport.parkNanos(1 ms)` | " + msRange(runs, "park_after_parknanos_ms") + " | 100 ms |\n\n"
+                + "`docs/demo/VirtualThreadPitfalls.java`. " + runNote(r);
+    }
+
+    static String pitfallsSlowHandler(JsonObject r) {
+        if (r == null) return MISSING;
+        JsonArray runs = r.getAsJsonArray("slow_handler");
+        int cores = runs.isEmpty() ? 0 : runs.get(0).getAsJsonObject().get("cores").getAsInt();
+        return String.format(Locale.ROOT, "| server (%d cores) | 8 frames at once, a handler that blocks 200 ms: last reply after |\n| --- | --- |\n", cores)
+                + "| blocking | " + msRange(runs, "blocking_ms") + " |\n"
+                + "| async (the blocking handler in place, on the group's threads) | " + msRange(runs, "async_ms") + " |\n"
+                + "| platform | " + msRange(runs, "platform_ms") + " |\n\n"
+                + "`docs/demo/SlowHandler.java`. " + runNote(r);
     }
 
     static String openLoopTable(List<SweepPoint> points) {

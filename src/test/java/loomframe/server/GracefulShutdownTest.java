@@ -12,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.ByteOrder;
 import java.time.Duration;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -41,23 +42,31 @@ class GracefulShutdownTest {
                 .shutdownTimeout(Duration.ofSeconds(20)).build());
         List<TestWire> midFrameClients = new ArrayList<>(), completeClients = new ArrayList<>();
         try {
+            long sent = 0;
             for (int i = 0; i < midFrame + complete; i++) {
                 TestWire w = new TestWire(server.port(), FORMAT);
                 echo(w, "warm-up " + i);                      // accepted and served before close
+                sent += FORMAT.encode(("warm-up " + i).getBytes(StandardCharsets.UTF_8)).length;
                 (i < midFrame ? midFrameClients : completeClients).add(w);
             }
             for (int i = 0; i < midFrame; i++) {              // half a frame each: prefix and some of the body
                 byte[] frame = FORMAT.encode(payload(i, frameSize));
-                midFrameClients.get(i).write(Arrays.copyOf(frame, 5 + (i * 997) % (frameSize - 1)));
+                int half = 5 + (i * 997) % (frameSize - 1);
+                midFrameClients.get(i).write(Arrays.copyOf(frame, half));
+                sent += half;
             }
             for (int i = 0; i < complete; i++) {              // whole frames, replies not read yet
                 var all = new ArrayList<byte[]>();
                 for (int k = 0; k < pipelined; k++) all.add(payload(1000L * i + k, frameSize));
-                completeClients.get(i).write(TestWire.encodeAll(FORMAT, all));
+                byte[] frames = TestWire.encodeAll(FORMAT, all);
+                completeClients.get(i).write(frames);
+                sent += frames.length;
             }
 
-            // The server has read them: the frames are in progress (or complete) on its side, not only in the kernel.
-            Poll.until("server is mid-frame on every connection", () -> server.stats().bufferedBytes() >= midFrame * 1024L
+            // The server has read every byte sent: the frames are in progress (or complete) on its
+            // side, not only in the kernel. (Not "buffered": busy connections reserve before reading.)
+            long received = sent;
+            Poll.until("server has read every byte sent", () -> server.stats().bytesIn() >= received
                             && server.stats().frames() >= midFrame + complete + complete * pipelined);
             CompletableFuture<Void> closing = CompletableFuture.runAsync(server::close);
 
@@ -68,8 +77,8 @@ class GracefulShutdownTest {
             for (int i = 0; i < midFrame; i++) {              // finish the frames: each is answered, then closed
                 TestWire w = midFrameClients.get(i);
                 byte[] frame = FORMAT.encode(payload(i, frameSize));
-                int sent = 5 + (i * 997) % (frameSize - 1);
-                w.write(Arrays.copyOfRange(frame, sent, frame.length));
+                int half = 5 + (i * 997) % (frameSize - 1);
+                w.write(Arrays.copyOfRange(frame, half, frame.length));
                 assertArrayEquals(payload(i, frameSize), w.readFrame(), "mid-frame client " + i);
                 assertTrue(w.closedByServer(), "mid-frame client " + i + " not closed after its frame");
             }
@@ -154,33 +163,49 @@ class GracefulShutdownTest {
         List<TestWire> midFrameClients = new ArrayList<>(), completeClients = new ArrayList<>();
         try (ChildProcess child = ChildProcess.serve(List.of("-Xmx64m"), "--impl", impl.cliName(), "--shutdown-timeout", "20s",
                 "--stats-interval", "50ms")) {
+            long sent = 0;
             for (int i = 0; i < 2 * clients; i++) {
                 TestWire w = new TestWire(child.port, FORMAT);
                 echo(w, "warm-up " + i);
+                sent += FORMAT.encode(("warm-up " + i).getBytes(StandardCharsets.UTF_8)).length;
                 (i < clients ? midFrameClients : completeClients).add(w);
             }
             for (int i = 0; i < clients; i++) {
                 byte[] frame = FORMAT.encode(payload(i, frameSize));
                 midFrameClients.get(i).write(Arrays.copyOf(frame, 4 + frameSize / 2));
                 completeClients.get(i).write(FORMAT.encode(payload(100 + i, frameSize)));   // reply not read yet
+                sent += 4 + frameSize / 2 + 4 + frameSize;
             }
-            // Signal only once the server has read them all (its stats lines say so): frames in
-            // progress on its side, not merely in the kernel.
-            long framesBefore = 2L * clients + clients, halfFrames = clients * (long) (frameSize / 2);
-            Poll.until("server has read the frames", () -> child.stdout.stream().anyMatch(l ->
-                    l.startsWith("stats") && statsValue(l, "frames") >= framesBefore && statsValue(l, "buffered") >= halfFrames));
+            // Signal only once the server has read every byte sent (its stats lines say so): frames
+            // in progress on its side, not merely in the kernel. (Not "buffered": a busy connection
+            // reserves chunks before it reads into them.)
+            long framesBefore = 2L * clients + clients, received = sent;
+            Poll.until("server has read every byte sent", () -> child.stdout.stream().anyMatch(l ->
+                    l.startsWith("stats") && statsValue(l, "frames") >= framesBefore && statsValue(l, "bytes_in") >= received));
             child.process.toHandle().destroy();               // SIGTERM
             Poll.until("new connections refused", refused.apply(child.port));
             for (int i = 0; i < clients; i++) {
                 TestWire w = midFrameClients.get(i);
                 byte[] frame = FORMAT.encode(payload(i, frameSize));
-                w.write(Arrays.copyOfRange(frame, 4 + frameSize / 2, frame.length));
-                assertArrayEquals(payload(i, frameSize), w.readFrame(), "mid-frame client " + i);
+                byte[] reply;
+                try {
+                    w.write(Arrays.copyOfRange(frame, 4 + frameSize / 2, frame.length));
+                    reply = w.readFrame();
+                } catch (IOException e) {
+                    throw new AssertionError("mid-frame client " + i + ": " + e + child.diagnostics(), e);
+                }
+                assertArrayEquals(payload(i, frameSize), reply, "mid-frame client " + i);
                 assertTrue(w.closedByServer());
             }
             for (int i = 0; i < clients; i++) {
                 TestWire w = completeClients.get(i);
-                assertArrayEquals(payload(100 + i, frameSize), w.readFrame(), "client " + i + " frame sent before the signal");
+                byte[] reply;
+                try {
+                    reply = w.readFrame();
+                } catch (IOException e) {
+                    throw new AssertionError("client " + i + ", frame sent before the signal: " + e + child.diagnostics(), e);
+                }
+                assertArrayEquals(payload(100 + i, frameSize), reply, "client " + i + " frame sent before the signal");
                 assertTrue(w.closedByServer());
             }
             assertEquals(0, child.terminate(), "exit status" + child.diagnostics());

@@ -91,8 +91,11 @@ public final class FrameFlow {
     private final int maxPendingReplies;
     private final ByteBuffer headerSlot;
 
-    // The chunks this connection holds, oldest first: chunks[0 .. count).
-    private Chunk[] chunks = new Chunk[4];
+    // The chunks this connection holds, oldest first: chunks[0 .. count). The array (and the read
+    // offer's) exist only while chunks are held: a quiet connection keeps neither.
+    private static final Chunk[] NO_CHUNKS = {};
+    private static final ByteBuffer[] NO_BUFFERS = {};
+    private Chunk[] chunks = NO_CHUNKS;
     private int count;
     // The next byte to decode: chunk index and offset (index == count: none yet).
     private int decodeChunk;
@@ -106,7 +109,7 @@ public final class FrameFlow {
 
     // The read being offered.
     private final ByteBuffer[] oneBuffer = new ByteBuffer[1];
-    private ByteBuffer[] offer = new ByteBuffer[4];
+    private ByteBuffer[] offer = NO_BUFFERS;
     private ByteBuffer[] readBuffers;
     private int readLength;
     private int offeredFrom;             // index of the first chunk offered (chunk reads)
@@ -286,6 +289,10 @@ public final class FrameFlow {
         decodeChunk -= keepFrom;
         bodyChunk = Math.max(0, bodyChunk - keepFrom);
         headerChunk = headerChunk >= keepFrom ? headerChunk - keepFrom : -1;   // its chunk may have gone back
+        if (count == 0) {                                           // gone quiet: keep no arrays either
+            chunks = NO_CHUNKS;
+            offer = NO_BUFFERS;
+        }
     }
 
     private void giveBack(Chunk c) {
@@ -351,7 +358,7 @@ public final class FrameFlow {
         int from = count - added;
         if (from > 0 && chunks[from - 1].filled < CHUNK) from--;
         int n = count - from;
-        if (offer.length < n) offer = new ByteBuffer[Math.max(n, offer.length * 2)];
+        if (offer.length < n) offer = new ByteBuffer[Math.max(n, Math.max(4, offer.length * 2))];
         offeredBytes = 0;
         for (int i = 0; i < n; i++) {
             Chunk c = chunks[from + i];
@@ -366,7 +373,7 @@ public final class FrameFlow {
 
     private void addChunks(int n, boolean small) {
         if (n == 0) return;
-        if (chunks.length < count + n) chunks = Arrays.copyOf(chunks, Math.max(count + n, chunks.length * 2));
+        if (chunks.length < count + n) chunks = Arrays.copyOf(chunks, Math.max(count + n, Math.max(4, chunks.length * 2)));
         pool.take(chunks, count, n);
         if (small) for (int i = 0; i < n; i++) chunks[count + i].small = true;
         count += n;

@@ -117,6 +117,7 @@ public final class ChartMaker {
         md.append("## System calls per frame (profiles/syscalls.json)\n\n").append(blocks.get("syscalls-table")).append('\n');
         md.append("## The concurrency sweep's answer and targets (sweep.json)\n\n").append(blocks.get("sweep-answer")).append('\n')
                 .append(blocks.get("sweep-targets")).append('\n');
+        md.append("## The cost of --metrics (metrics-overhead.json)\n\n").append(blocks.get("metrics-overhead")).append('\n');
         md.append("## Pitfalls of virtual threads (pitfalls.json)\n\n").append(blocks.get("pitfalls-threads")).append('\n')
                 .append(blocks.get("pitfalls-slow-handler")).append('\n');
         md.append("## Knobs: one I/O thread, JDK pollers, no synchronous read (knobs.json)\n\n").append(blocks.get("knobs-run")).append('\n')

@@ -167,8 +167,11 @@ public final class EchoRounds {
             }
             try (ServerProcess server = ServerProcess.start(spec, logs.resolve(tag + "-server.log"))) {
                 run.addProperty("ready", server.readyLine());
+                // A server with --metrics is scraped once a second while it runs, as Prometheus would (more often).
+                Scraper scraper = Scraper.start(server.metricsUrl());
                 JsonObject result = LoadGen.run(load, server.port(), server.pid(), back == null ? 0 : back.pid(),
                         logs.resolve(tag + "-loadgen.log"));
+                if (scraper != null) run.addProperty("scrapes", scraper.stop());
                 run.add("loadgen", result);
                 if (result.has("error")) run.addProperty("error", result.get("error").getAsString());
                 if (beforeStop != null) beforeStop.accept(server);
@@ -182,6 +185,42 @@ public final class EchoRounds {
             run.addProperty("error", "interrupted");
         } finally {
             if (back != null) back.close();
+        }
+    }
+
+    /** GET /metrics once a second on a daemon thread; counts the scrapes that answered 200. */
+    static final class Scraper {
+        private final Thread thread;
+        private final java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
+
+        private Scraper(String url) {
+            var client = java.net.http.HttpClient.newHttpClient();
+            var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).timeout(java.time.Duration.ofSeconds(2)).build();
+            thread = new Thread(() -> {
+                while (!Thread.currentThread().isInterrupted()) {
+                    try {
+                        Thread.sleep(1000);
+                        var r = client.send(request, java.net.http.HttpResponse.BodyHandlers.discarding());
+                        if (r.statusCode() == 200) answered.incrementAndGet();
+                    } catch (InterruptedException e) {
+                        return;
+                    } catch (IOException e) {
+                        // count only what answered
+                    }
+                }
+            }, "metrics-scraper");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        static Scraper start(String url) {
+            return url == null ? null : new Scraper(url);
+        }
+
+        int stop() throws InterruptedException {
+            thread.interrupt();
+            thread.join(5000);
+            return answered.get();
         }
     }
 

@@ -123,17 +123,20 @@ final class ServerProcess implements AutoCloseable {
     }
 
     private static final Pattern LISTENING = Pattern.compile("^listening on ([^ ]+):(\\d+)(.*)$");
+    private static final Pattern METRICS = Pattern.compile("^metrics on (http://[^ ,]+)");
 
     private final Process process;
     private final int port;
     private final String readyLine;
     private final Spec spec;
+    private final CompletableFuture<String> metricsUrl;
 
-    private ServerProcess(Spec spec, Process process, int port, String readyLine) {
+    private ServerProcess(Spec spec, Process process, int port, String readyLine, CompletableFuture<String> metricsUrl) {
         this.spec = spec;
         this.process = process;
         this.port = port;
         this.readyLine = readyLine;
+        this.metricsUrl = metricsUrl;
     }
 
     /** Starts the server and waits (60 s at most) until it is accepting. Its output goes to {@code log}. */
@@ -146,6 +149,7 @@ final class ServerProcess implements AutoCloseable {
         PrintWriter out = new PrintWriter(Files.newBufferedWriter(log, StandardCharsets.UTF_8), true);
         out.println("$ " + String.join(" ", command));
         CompletableFuture<Matcher> ready = new CompletableFuture<>();
+        CompletableFuture<String> metrics = new CompletableFuture<>();
         Deque<String> early = new ArrayDeque<>();
         Thread pump = new Thread(() -> {
             try (var in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
@@ -154,6 +158,8 @@ final class ServerProcess implements AutoCloseable {
                     out.println(line);
                     Matcher m = LISTENING.matcher(line);
                     if (!ready.isDone() && m.matches()) ready.complete(m);
+                    Matcher mm = METRICS.matcher(line);
+                    if (mm.find()) metrics.complete(mm.group(1));
                     if (!ready.isDone()) {
                         synchronized (early) {
                             early.addLast(line);
@@ -166,13 +172,14 @@ final class ServerProcess implements AutoCloseable {
             } finally {
                 out.close();
                 ready.completeExceptionally(new IOException("exited before it was ready"));
+                metrics.complete(null);
             }
         }, "server-output");
         pump.setDaemon(true);
         pump.start();
         try {
             Matcher m = ready.get(60, TimeUnit.SECONDS);
-            return new ServerProcess(spec, p, Integer.parseInt(m.group(2)), m.group(0));
+            return new ServerProcess(spec, p, Integer.parseInt(m.group(2)), m.group(0), metrics);
         } catch (ExecutionException | TimeoutException e) {
             p.destroyForcibly();
             String said;
@@ -204,6 +211,19 @@ final class ServerProcess implements AutoCloseable {
 
     String readyLine() {
         return readyLine;
+    }
+
+    /** The server's /metrics address, if it was started with --metrics (waits up to 10 s for its line). */
+    String metricsUrl() {
+        if (!spec.serverArgs().contains("--metrics")) return null;
+        try {
+            return metricsUrl.get(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } catch (ExecutionException | TimeoutException e) {
+            return null;
+        }
     }
 
     Spec spec() {

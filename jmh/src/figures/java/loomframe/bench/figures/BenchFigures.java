@@ -211,6 +211,7 @@ public final class BenchFigures {
         b.put("knobs-run", knobs == null ? MISSING : runLine(knobs, "jmh/run-knobs.sh", echoCases(knobs)));
         b.put("knobs-table", knobsTable(echoCases(knobs)));
         b.put("code-size", CodeSize.table(Path.of("")));
+        b.put("metrics-overhead", metricsOverheadTable(read(results.resolve("metrics-overhead.json"))));
         JsonObject pitfalls = read(results.resolve("pitfalls.json"));
         b.put("pitfalls-threads", pitfallsThreads(pitfalls));
         b.put("pitfalls-slow-handler", pitfallsSlowHandler(pitfalls));
@@ -471,6 +472,49 @@ public final class BenchFigures {
         }
         return s.append("\nMedian over rounds of the per-round ratio to `netty` with its default flags (min–max). A variant is"
                 + " `SERVER+FLAG+...`: `+--threads+1` / `+--io-threads+1` is one I/O thread instead of one per core, `-D...` a JDK property.\n").toString();
+    }
+
+    /** scripts/metrics-overhead.sh: each server with --metrics (scraped once a second) against itself without, per round. */
+    static String metricsOverheadTable(JsonObject r) {
+        if (r == null) return MISSING;
+        // case -> round -> server -> loadgen
+        Map<String, Map<Integer, Map<String, JsonObject>>> runs = new LinkedHashMap<>();
+        Map<String, Integer> scrapes = new LinkedHashMap<>();
+        for (JsonElement e : r.getAsJsonArray("runs")) {
+            JsonObject run = e.getAsJsonObject();
+            if (!run.has("loadgen") || run.has("error")) continue;
+            runs.computeIfAbsent(run.get("case").getAsString(), k -> new TreeMap<>()).computeIfAbsent(run.get("round").getAsInt(), k -> new LinkedHashMap<>())
+                    .put(run.get("server").getAsString(), run.getAsJsonObject("loadgen"));
+            if (run.has("scrapes")) scrapes.merge(run.get("server").getAsString(), run.get("scrapes").getAsInt(), Math::min);
+        }
+        StringBuilder s = new StringBuilder("| case | server | frames/s with ÷ without `--metrics` | server CPU µs/frame without → with | p99 µs without → with |\n"
+                + "| --- | --- | --- | --- | --- |\n");
+        for (var c : runs.entrySet()) {
+            Set<String> plain = new LinkedHashSet<>();
+            for (var round : c.getValue().values()) for (String server : round.keySet()) if (!server.contains("+")) plain.add(server);
+            for (String server : plain) {
+                String with = server + "+--metrics+0";
+                List<Double> ratio = new ArrayList<>(), cpuOff = new ArrayList<>(), cpuOn = new ArrayList<>(), p99Off = new ArrayList<>(), p99On = new ArrayList<>();
+                for (var round : c.getValue().values()) {
+                    JsonObject off = round.get(server), on = round.get(with);
+                    if (off == null || on == null) continue;
+                    ratio.add(on.get("frames_per_s").getAsDouble() / off.get("frames_per_s").getAsDouble());
+                    cpuOff.add(cpuNanos(off) / 1000);
+                    cpuOn.add(cpuNanos(on) / 1000);
+                    p99Off.add(off.getAsJsonObject("latency_us").get("p99").getAsDouble());
+                    p99On.add(on.getAsJsonObject("latency_us").get("p99").getAsDouble());
+                }
+                if (ratio.isEmpty()) continue;
+                s.append("| ").append(c.getKey()).append(" | ").append(server).append(" | ").append(range(Stat.of(ratio)))
+                        .append(" | ").append(micros(Stat.of(cpuOff).median)).append(" → ").append(micros(Stat.of(cpuOn).median))
+                        .append(" | ").append(whole(Stat.of(p99Off).median)).append(" → ").append(whole(Stat.of(p99On).median)).append(" |\n");
+            }
+        }
+        int fewest = scrapes.values().stream().mapToInt(Integer::intValue).min().orElse(0);
+        return s.append(String.format(Locale.ROOT, "\nMedian over %d rounds of the per-round ratio (min–max); the runs with `--metrics` were"
+                        + " scraped once a second (at least %d scrapes answered per run). `%s`, %s, code `%s`, %s.\n",
+                r.get("rounds").getAsInt(), fewest, r.get("command").getAsString(), r.get("java").getAsString(), r.get("commit").getAsString(),
+                r.get("started").getAsString().substring(0, 10))).toString();
     }
 
     /** Median (min–max) in ms of one field over the runs of a demo. */

@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousSocketChannel;
+import java.nio.channels.Channel;
 import java.nio.channels.CompletionHandler;
 import java.nio.channels.InterruptedByTimeoutException;
 import java.nio.channels.SocketChannel;
@@ -168,12 +169,17 @@ public final class ForwardHandler implements FrameHandler {
 
         @Override
         public void close() {
-            if (channel == null) return;
-            try {
-                channel.close();
-            } catch (IOException ignored) {
-                // the backend connection is going away with its client's
-            }
+            closeBackend(channel);
+        }
+    }
+
+    /** Closes a backend connection, if one was opened: it goes away with its client's. */
+    private static void closeBackend(Channel channel) {
+        if (channel == null) return;
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // closing anyway
         }
     }
 
@@ -323,12 +329,7 @@ public final class ForwardHandler implements FrameHandler {
 
         @Override
         public void close() {
-            if (channel == null) return;
-            try {
-                channel.close();
-            } catch (IOException ignored) {
-                // the backend connection is going away with its client's
-            }
+            closeBackend(channel);
         }
     }
 }

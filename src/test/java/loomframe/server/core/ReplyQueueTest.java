@@ -22,17 +22,7 @@ class ReplyQueueTest {
     private static byte[] drain(ReplyQueue q, int max, int[] writes) {
         var out = new ByteArrayOutputStream();
         while (!q.isEmpty()) {
-            ByteBuffer[] buffers = q.buffers();
-            long n = 0;
-            for (int i = q.offset(), end = q.offset() + q.writeLength(); i < end && n < max; i++) {
-                ByteBuffer b = buffers[i];
-                int k = (int) Math.min(b.remaining(), max - n);
-                byte[] bytes = new byte[k];
-                b.get(bytes);
-                out.writeBytes(bytes);
-                n += k;
-            }
-            q.written(n);
+            out.writeBytes(drainOnce(q, max));
             writes[0]++;
         }
         return out.toByteArray();

@@ -169,6 +169,11 @@ public final class TlsRounds {
         if (tls) spec = spec.withServerArgs(certificates.serverArgs());
         String tag = String.format(Locale.ROOT, "tls-r%d-%s-%s-%s", round, caseName.replace(':', '_'), server, tls ? "tls" : "plain");
         EchoRounds.measure(run, spec, null, tls ? load.withTls(certificates.ca()) : load, logs, tag);
+        long resumed = run.has("loadgen") && run.getAsJsonObject("loadgen").has("tls")
+                ? run.getAsJsonObject("loadgen").getAsJsonObject("tls").get("resumed").getAsLong() : 0;
+        if (resumed > 0 && !run.has("error")) {
+            run.addProperty("error", resumed + " handshakes resumed a session: the figures are not those of full handshakes");
+        }
         System.out.println(String.format(Locale.ROOT, "round %d %-10s %-9s %-5s", round, caseName, server, tls ? "tls" : "plain")
                 + EchoRounds.outcome(run) + resumed(run));
         return run;

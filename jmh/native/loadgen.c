@@ -17,6 +17,22 @@
  *   pattern), so the generator holds no per-connection buffers and 10,000 connections cost it a
  *   few hundred bytes each. Frames are sent with writev from the same pattern block: no copies.
  *
+ * TLS (--tls-ca FILE; only in a build with OpenSSL, see BUILD)
+ *   The same loop over OpenSSL's non-blocking SSL_read/SSL_write: TLS 1.3 or 1.2, OpenSSL's default
+ *   cipher suites and groups, the server's certificate verified against FILE for --tls-server-name
+ *   (default localhost, also sent as SNI). Frames are copied into one send buffer and written with
+ *   one SSL_write (a record holds up to 16 KiB), replies decrypted into the read buffer and verified
+ *   there. The client keeps no session cache and never offers one, so every handshake is a full one
+ *   (the result counts resumed handshakes, which must be 0). Closed-loop connections handshake as
+ *   they connect, before the warm-up.
+ *
+ * HANDSHAKES (--handshakes)
+ *   Instead of a closed loop over long-lived connections, each of the C connections cycles: connect,
+ *   the TLS handshake (with --tls-ca), one frame and its echo, close (after close_notify), connect
+ *   again. frames_per_s is then connections (handshakes) completed per second, the latency is the
+ *   whole cycle from connect to the echo's last byte, and the server's CPU per frame is its CPU per
+ *   connection. Without --tls-ca the same cycle over plain TCP: what a connection costs without TLS.
+ *
  * PHASES
  *   connect -> warm-up (--warmup s) -> measured window (--duration s, or --frames N) -> drain
  *   At the start and the end of the measured window it prints, on stderr,
@@ -52,8 +68,13 @@
  *   (the JSON then has "error"), 2 on a usage error.
  *
  * BUILD AND RUN
- *   cc -O2 -o jmh/target/loadgen jmh/native/loadgen.c      (jmh/native/build.sh does this)
+ *   cc -O2 -o jmh/target/loadgen jmh/native/loadgen.c                          without TLS
+ *   cc -O2 -DLOADGEN_TLS -o jmh/target/loadgen jmh/native/loadgen.c -lssl -lcrypto   with TLS
+ *   (jmh/native/build.sh does this, with TLS when OpenSSL's headers are installed: libssl-dev)
  *   jmh/target/loadgen --port 7777 --connections 100 --size 1024 --pipeline 1 --warmup 2 --duration 5
+ *   jmh/target/loadgen --port 7777 --tls-ca ca.pem --connections 100 --size 1024
+ *   jmh/target/loadgen --port 7777 --tls-ca ca.pem --handshakes --connections 16 --duration 3
+ *   jmh/target/loadgen --version                    says whether this build has TLS
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -75,6 +96,10 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef LOADGEN_TLS
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#endif
 
 #define TAG_BYTES 8
 #define HEADER_BYTES 4
@@ -82,6 +107,7 @@
 #define MAX_FRAMES_PER_WRITE 64
 #define DRAIN_NS 2000000000LL
 #define ISSUE_BATCH 256
+#define TLS_WRITE_MAX (256 * 1024)    /* bytes handed to one SSL_write */
 
 /* ---- time and errors -------------------------------------------------------------------- */
 
@@ -213,9 +239,19 @@ static int64_t machine_busy_ns(void) {
 
 /* ---- connections ---------------------------------------------------------------------------- */
 
+enum conn_state { CONNECTING, HANDSHAKING, ECHOING };
+
 typedef struct {
     int fd;
     uint32_t id;
+    enum conn_state state;    /* --handshakes: where the connection is in its cycle; else ECHOING */
+    int64_t cycle_start;      /* --handshakes: when its connect began */
+    int cycle_done;           /* --handshakes: its echo is complete: close it and connect again */
+#ifdef LOADGEN_TLS
+    SSL *ssl;                 /* with --tls-ca */
+    int tls_retry;            /* bytes of an SSL_write to repeat (it asked to be called again) */
+    int read_wants_write;     /* SSL_read needs the socket writable (a message of its own to send) */
+#endif
     int out_armed;            /* EPOLLOUT registered: the socket refused bytes */
     uint64_t send_seq;        /* the frame being written (or next to write) */
     uint64_t send_off;        /* bytes of it already written */
@@ -234,11 +270,14 @@ static struct {
     uint64_t frames_limit;
     int gate;
     long server_pid, backend_pid;
-} opt = {"127.0.0.1", 0, 1, 1, 1024, 2, 5, 0, 0, 0, 0, 0};
+    const char *tls_ca, *tls_name;
+    int handshakes;
+} opt = {"127.0.0.1", 0, 1, 1, 1024, 2, 5, 0, 0, 0, 0, 0, NULL, "localhost", 0};
 
 static uint8_t *pattern;      /* size + 256 + TAG_BYTES bytes */
 static uint64_t frame_len;    /* HEADER_BYTES + size */
 static int epfd;
+static struct sockaddr_in server_addr;
 static conn_t *conns;
 static histogram_t hist;
 static char error_text[512];
@@ -297,8 +336,24 @@ static void issue(conn_t *c, int64_t when) {
     in_flight++;
 }
 
+/* Moves the send position on by w bytes written. */
+static void sent(conn_t *c, uint64_t w) {
+    while (w > 0) {
+        uint64_t rest = frame_len - c->send_off;
+        if (w >= rest) { w -= rest; c->send_seq++; c->send_off = 0; c->unsent--; }
+        else { c->send_off += w; w = 0; }
+    }
+}
+
+#ifdef LOADGEN_TLS
+static void send_frames_tls(conn_t *c);
+#endif
+
 /* Writes as many issued frames as the socket takes, with one writev. */
 static void send_frames(conn_t *c) {
+#ifdef LOADGEN_TLS
+    if (c->ssl) { send_frames_tls(c); return; }
+#endif
     while (c->unsent > 0 && phase != DONE) {
         struct iovec iov[MAX_FRAMES_PER_WRITE * 2];
         uint8_t heads[MAX_FRAMES_PER_WRITE][HEADER_BYTES + TAG_BYTES];
@@ -329,12 +384,7 @@ static void send_frames(conn_t *c) {
             fail("connection %u: write: %s (after %" PRIu64 " frames)", c->id, strerror(errno), c->send_seq);
             return;
         }
-        uint64_t left = (uint64_t)w;
-        while (left > 0) {
-            uint64_t rest = frame_len - c->send_off;
-            if (left >= rest) { left -= rest; c->send_seq++; c->send_off = 0; c->unsent--; }
-            else { c->send_off += left; left = 0; }
-        }
+        sent(c, (uint64_t)w);
         if ((size_t)w < want) { if (!c->out_armed) set_events(c, 1); return; }
     }
     if (c->out_armed) set_events(c, 0);
@@ -363,7 +413,8 @@ static void reply_complete(conn_t *c, int64_t now) {
         if (phase == MEASURE) { window_frames++; window_bytes += frame_len; } else drain_frames++;
         if (issued >= window_start && (phase == MEASURE || issued < window_end)) record(&hist, now - issued);
     }
-    if (opt.rate == 0 && issuing) issue(c, now);   /* closed loop: the next frame replaces this one */
+    if (opt.handshakes) c->cycle_done = 1;           /* the caller closes it and connects again */
+    else if (opt.rate == 0 && issuing) issue(c, now);   /* closed loop: the next frame replaces this one */
 }
 
 /* Checks the bytes of replies as they arrive, without copying them anywhere. */
@@ -402,13 +453,141 @@ static void received(conn_t *c, const uint8_t *p, uint64_t n, int64_t now) {
 
 static uint8_t read_buffer[READ_BUFFER];
 
+#ifdef LOADGEN_TLS
+static void readable_tls(conn_t *c, int64_t now);
+#endif
+
 static void readable(conn_t *c, int64_t now) {
+#ifdef LOADGEN_TLS
+    if (c->ssl) { readable_tls(c, now); return; }
+#endif
     ssize_t r = read(c->fd, read_buffer, sizeof read_buffer);
     if (r > 0) { received(c, read_buffer, (uint64_t)r, now); if (c->unsent) send_frames(c); return; }
     if (r == 0) { fail("connection %u: closed by the server with %u frames unanswered", c->id, c->count); return; }
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
     fail("connection %u: read: %s with %u frames unanswered", c->id, strerror(errno), c->count);
 }
+
+/* ---- TLS (OpenSSL) ------------------------------------------------------------------------- */
+
+#ifdef LOADGEN_TLS
+static SSL_CTX *tls_ctx;
+static uint8_t tls_out[TLS_WRITE_MAX];
+static uint64_t tls_full, tls_resumed;           /* handshakes completed, and how many resumed a session */
+static char tls_version[32], tls_cipher[96], tls_group[48];
+
+/* What went wrong, from OpenSSL's error queue and the verification result. */
+static const char *tls_why(SSL *ssl, int code) {
+    static char text[320];
+    unsigned long e = ERR_get_error();
+    long verify = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
+    if (verify != X509_V_OK) snprintf(text, sizeof text, "certificate not verified: %s", X509_verify_cert_error_string(verify));
+    else if (e) ERR_error_string_n(e, text, sizeof text);
+    else if (code == SSL_ERROR_SYSCALL) snprintf(text, sizeof text, "%s", errno ? strerror(errno) : "connection closed");
+    else if (code == SSL_ERROR_ZERO_RETURN) snprintf(text, sizeof text, "closed by the server (close_notify)");
+    else snprintf(text, sizeof text, "SSL error %d", code);
+    ERR_clear_error();
+    return text;
+}
+
+static void tls_init(void) {
+    tls_ctx = SSL_CTX_new(TLS_client_method());
+    if (!tls_ctx) usage_error("cannot create an OpenSSL context: %s", tls_why(NULL, 0));
+    SSL_CTX_set_min_proto_version(tls_ctx, TLS1_2_VERSION);
+    SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_PEER, NULL);
+    if (SSL_CTX_load_verify_locations(tls_ctx, opt.tls_ca, NULL) != 1)
+        usage_error("--tls-ca %s: cannot read CA certificates: %s", opt.tls_ca, tls_why(NULL, 0));
+    /* No client session cache, and no session is ever handed to SSL_set_session: every handshake is full. */
+    SSL_CTX_set_session_cache_mode(tls_ctx, SSL_SESS_CACHE_OFF);
+    /* A write may complete record by record (so the loop can go on with what is left), from a buffer
+     * that is rebuilt, not kept, between the call that would block and its repetition. */
+    SSL_CTX_set_mode(tls_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_read_ahead(tls_ctx, 1);          /* read what the socket has, not header then body */
+}
+
+static void tls_attach(conn_t *c) {
+    c->ssl = SSL_new(tls_ctx);
+    SSL_set_fd(c->ssl, c->fd);
+    SSL_set_tlsext_host_name(c->ssl, opt.tls_name);
+    SSL_set1_host(c->ssl, opt.tls_name);
+    SSL_set_connect_state(c->ssl);
+    c->tls_retry = 0;
+    c->read_wants_write = 0;
+}
+
+static void tls_handshaken(conn_t *c) {
+    tls_full++;
+    if (SSL_session_reused(c->ssl)) tls_resumed++;
+    if (!tls_version[0]) {
+        snprintf(tls_version, sizeof tls_version, "%s", SSL_get_version(c->ssl));
+        snprintf(tls_cipher, sizeof tls_cipher, "%s", SSL_get_cipher_name(c->ssl));
+        const char *g = SSL_group_to_name(c->ssl, SSL_get_negotiated_group(c->ssl));
+        snprintf(tls_group, sizeof tls_group, "%s", g ? g : "unknown");
+    }
+}
+
+/* Sends close_notify (without waiting for the server's) and frees the connection's TLS state. */
+static void tls_detach(conn_t *c) {
+    if (!c->ssl) return;
+    SSL_shutdown(c->ssl);
+    SSL_free(c->ssl);
+    c->ssl = NULL;
+    ERR_clear_error();
+}
+
+/* The bytes of the issued, unsent frames from the send position on, as they go on the wire. */
+static uint64_t unsent_bytes(const conn_t *c, uint8_t *out, uint64_t max) {
+    uint64_t n = 0, seq = c->send_seq, off = c->send_off, hl = head_len();
+    for (uint32_t left = c->unsent; left > 0 && n < max; ) {
+        if (off < hl) {
+            uint8_t head[HEADER_BYTES + TAG_BYTES];
+            frame_head(c, seq, head);
+            uint64_t k = hl - off < max - n ? hl - off : max - n;
+            memcpy(out + n, head + off, k);
+            n += k; off += k;
+        }
+        if (off >= hl && off < frame_len && n < max) {
+            uint64_t k = frame_len - off < max - n ? frame_len - off : max - n;
+            memcpy(out + n, pattern + pattern_offset(c, seq) + (off - HEADER_BYTES - TAG_BYTES), k);
+            n += k; off += k;
+        }
+        if (off == frame_len) { seq++; off = 0; left--; }
+    }
+    return n;
+}
+
+/* SSL_write of the unsent frames until they are written or the socket (or the engine) says wait. */
+static void send_frames_tls(conn_t *c) {
+    while (c->unsent > 0 && phase != DONE) {
+        /* Repeating a write that would have blocked: the same bytes, rebuilt, the same length. */
+        uint64_t n = c->tls_retry ? unsent_bytes(c, tls_out, (uint64_t)c->tls_retry) : unsent_bytes(c, tls_out, sizeof tls_out);
+        int w = SSL_write(c->ssl, tls_out, (int)n);
+        if (w > 0) { c->tls_retry = 0; sent(c, (uint64_t)w); continue; }
+        int e = SSL_get_error(c->ssl, w);
+        if (e == SSL_ERROR_WANT_WRITE) { c->tls_retry = (int)n; if (!c->out_armed) set_events(c, 1); return; }
+        if (e == SSL_ERROR_WANT_READ) { c->tls_retry = (int)n; return; }       /* readable() writes on */
+        fail("connection %u: TLS write: %s (after %" PRIu64 " frames)", c->id, tls_why(c->ssl, e), c->send_seq);
+        return;
+    }
+    if (c->out_armed && !c->read_wants_write) set_events(c, 0);
+}
+
+/* SSL_read until the engine has nothing more without reading the socket: level-triggered epoll
+ * does not know about plaintext OpenSSL already holds. */
+static void readable_tls(conn_t *c, int64_t now) {
+    c->read_wants_write = 0;
+    while (phase != DONE && !c->cycle_done) {
+        int r = SSL_read(c->ssl, read_buffer, sizeof read_buffer);
+        if (r > 0) { received(c, read_buffer, (uint64_t)r, now); continue; }
+        int e = SSL_get_error(c->ssl, r);
+        if (e == SSL_ERROR_WANT_READ) break;
+        if (e == SSL_ERROR_WANT_WRITE) { c->read_wants_write = 1; if (!c->out_armed) set_events(c, 1); break; }
+        fail("connection %u: TLS read: %s with %u frames unanswered", c->id, tls_why(c->ssl, e), c->count);
+        return;
+    }
+    if (c->unsent && phase != DONE && !c->cycle_done) send_frames(c);
+}
+#endif
 
 static int connect_one(struct sockaddr_in *addr) {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -418,8 +597,88 @@ static int connect_one(struct sockaddr_in *addr) {
     struct timeval tv = {.tv_sec = 10};
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);   /* bounds a connect to a full backlog */
     if (connect(fd, (struct sockaddr *)addr, sizeof *addr) < 0) { int e = errno; close(fd); errno = e; return -1; }
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     return fd;
+}
+
+/* A long-lived connection of the closed or open loop: connected, handshaken (TLS), non-blocking. */
+static int open_connection(conn_t *c) {
+    c->fd = connect_one(&server_addr);
+    if (c->fd < 0) return -1;
+    c->state = ECHOING;
+#ifdef LOADGEN_TLS
+    if (opt.tls_ca) {
+        struct timeval tv = {.tv_sec = 10};
+        setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);   /* bounds a handshake that stalls */
+        tls_attach(c);
+        int r = SSL_connect(c->ssl);                                  /* blocking: before the warm-up */
+        if (r != 1) {
+            fail("connection %u: TLS handshake with %s:%d: %s", c->id, opt.host, opt.port, tls_why(c->ssl, SSL_get_error(c->ssl, r)));
+            return -1;
+        }
+        tls_handshaken(c);
+    }
+#endif
+    fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+    return 0;
+}
+
+/* ---- --handshakes: connect, handshake, one echo, close, again ------------------------------ */
+
+static void begin_echo(conn_t *c) {
+    c->state = ECHOING;
+    set_events(c, 0);
+    issue(c, c->cycle_start);                     /* its latency is the whole cycle */
+    send_frames(c);
+}
+
+static void handshake_step(conn_t *c) {
+#ifdef LOADGEN_TLS
+    int r = SSL_connect(c->ssl);
+    if (r == 1) { tls_handshaken(c); begin_echo(c); return; }
+    int e = SSL_get_error(c->ssl, r);
+    if (e == SSL_ERROR_WANT_READ) { if (c->out_armed) set_events(c, 0); return; }
+    if (e == SSL_ERROR_WANT_WRITE) { if (!c->out_armed) set_events(c, 1); return; }
+    fail("connection %u: TLS handshake with %s:%d: %s", c->id, opt.host, opt.port, tls_why(c->ssl, e));
+#else
+    (void)c;
+#endif
+}
+
+/* The non-blocking connect finished (EPOLLOUT): on to the handshake or straight to the echo. */
+static void connected(conn_t *c) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err) { fail("connection %u: connect to %s:%d: %s", c->id, opt.host, opt.port, strerror(err)); return; }
+    int one = 1;
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+#ifdef LOADGEN_TLS
+    if (opt.tls_ca) { tls_attach(c); c->state = HANDSHAKING; handshake_step(c); return; }
+#endif
+    begin_echo(c);
+}
+
+static void start_cycle(conn_t *c, int64_t now) {
+    c->cycle_start = now;
+    c->cycle_done = 0;
+    c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c->fd < 0) { fail("connection %u: socket: %s", c->id, strerror(errno)); return; }
+    c->state = CONNECTING;
+    c->out_armed = 1;
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) { fail("epoll_ctl: %s", strerror(errno)); return; }
+    if (connect(c->fd, (struct sockaddr *)&server_addr, sizeof server_addr) < 0 && errno != EINPROGRESS)
+        fail("connection %u: connect to %s:%d: %s", c->id, opt.host, opt.port, strerror(errno));
+}
+
+/* The echo of this cycle is complete: close (after close_notify) and connect again. */
+static void end_cycle(conn_t *c, int64_t now) {
+#ifdef LOADGEN_TLS
+    tls_detach(c);
+#endif
+    close(c->fd);
+    c->fd = -1;
+    start_cycle(c, now);
 }
 
 /* ---- the main loop ---------------------------------------------------------------------- */
@@ -448,8 +707,16 @@ static void poll_once(int64_t timeout_ns) {
     int64_t now = now_ns();
     for (int i = 0; i < n && phase != DONE; i++) {
         conn_t *c = events[i].data.ptr;
-        if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) readable(c, now);
-        if ((events[i].events & EPOLLOUT) && phase != DONE) send_frames(c);
+        if (c->state == CONNECTING) connected(c);
+        else if (c->state == HANDSHAKING) handshake_step(c);
+        else {
+            if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) readable(c, now);
+#ifdef LOADGEN_TLS
+            if ((events[i].events & EPOLLOUT) && c->read_wants_write && phase != DONE) readable(c, now);
+#endif
+            if ((events[i].events & EPOLLOUT) && phase != DONE && !c->cycle_done) send_frames(c);
+        }
+        if (c->cycle_done && phase != DONE) end_cycle(c, now);
     }
 }
 
@@ -464,12 +731,31 @@ static void gate(const char *what, int64_t limit_ns) {
     issuing = 1;
 }
 
+#ifdef LOADGEN_TLS
+#define TLS_BUILD 1
+#else
+#define TLS_BUILD 0
+#endif
+#define NO_TLS_HINT "this loadgen was built without TLS (no OpenSSL headers when jmh/native/build.sh ran): " \
+                    "install libssl-dev (apt-get install libssl-dev) and run jmh/native/build.sh again"
+
 static void usage(void) {
     puts("usage: loadgen --port P [--host 127.0.0.1] [--connections C] [--size BYTES] [--pipeline P]\n"
          "               [--warmup S] [--duration S | --frames N] [--rate FRAMES_PER_S]\n"
          "               [--server-pid PID] [--backend-pid PID] [--gate]\n"
-         "Closed loop of C connections x P frames in flight (open loop with --rate), every echo verified.\n"
+         "               [--tls-ca FILE [--tls-server-name localhost]] [--handshakes]\n"
+         "       loadgen --version       (says whether this build has TLS)\n"
+         "Closed loop of C connections x P frames in flight (open loop with --rate), every echo verified;\n"
+         "--handshakes: C connections each cycling connect, (TLS handshake,) one echo, close.\n"
          "Frames: 4-byte big-endian length of the payload, then the payload. JSON result on stdout.");
+}
+
+static void version(void) {
+#ifdef LOADGEN_TLS
+    printf("loadgen tls=%s\n", OpenSSL_version(OPENSSL_VERSION));
+#else
+    printf("loadgen tls=none (%s)\n", NO_TLS_HINT);
+#endif
 }
 
 static double number(const char *name, const char *v) {
@@ -487,6 +773,8 @@ int main(int argc, char **argv) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(); return 0; }
         if (!strcmp(a, "--gate")) { opt.gate = 1; continue; }
+        if (!strcmp(a, "--handshakes")) { opt.handshakes = 1; continue; }
+        if (!strcmp(a, "--version")) { version(); return 0; }
         if (i + 1 >= argc) usage_error("%s needs a value", a);
         const char *v = argv[++i];
         if (!strcmp(a, "--host")) opt.host = v;
@@ -500,6 +788,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--rate")) opt.rate = number(a, v);
         else if (!strcmp(a, "--server-pid")) opt.server_pid = (long)number(a, v);
         else if (!strcmp(a, "--backend-pid")) opt.backend_pid = (long)number(a, v);
+        else if (!strcmp(a, "--tls-ca")) opt.tls_ca = v;
+        else if (!strcmp(a, "--tls-server-name")) opt.tls_name = v;
         else usage_error("unknown option %s", a);
     }
     if (opt.port <= 0 || opt.port > 65535) usage_error("--port must be 1..65535, got %d", opt.port);
@@ -507,6 +797,12 @@ int main(int argc, char **argv) {
     if (opt.pipeline < 1) usage_error("--pipeline must be at least 1, got %d", opt.pipeline);
     if (opt.size > 0x7fffffffULL) usage_error("--size must be below 2 GiB, got %" PRIu64, opt.size);
     if (opt.rate < 0 || opt.warmup_s < 0 || opt.duration_s <= 0) usage_error("--rate, --warmup and --duration must be positive");
+    if (opt.handshakes && (opt.rate > 0 || opt.gate || opt.pipeline != 1 || opt.frames_limit))
+        usage_error("--handshakes is one frame per connection: not with --rate, --gate, --frames or --pipeline above 1");
+    if (opt.tls_ca && !TLS_BUILD) usage_error("--tls-ca: " NO_TLS_HINT);
+#ifdef LOADGEN_TLS
+    if (opt.tls_ca) tls_init();
+#endif
 
     signal(SIGPIPE, SIG_IGN);
     struct rlimit nofile;
@@ -519,22 +815,24 @@ int main(int argc, char **argv) {
     uint32_t x = 0x9E3779B9u;
     for (uint64_t i = 0; i < opt.size + 256 + TAG_BYTES; i++) { x ^= x << 13; x ^= x >> 17; x ^= x << 5; pattern[i] = (uint8_t)x; }
 
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)opt.port)};
-    if (inet_pton(AF_INET, opt.host, &addr.sin_addr) != 1) usage_error("--host must be an IPv4 address, got %s", opt.host);
+    server_addr.sin_family = AF_INET;
+    server_addr.sin_port = htons((uint16_t)opt.port);
+    if (inet_pton(AF_INET, opt.host, &server_addr.sin_addr) != 1) usage_error("--host must be an IPv4 address, got %s", opt.host);
     epfd = epoll_create1(EPOLL_CLOEXEC);
     conns = calloc((size_t)opt.connections, sizeof(conn_t));
     int64_t t_connect = now_ns();
     for (int i = 0; i < opt.connections; i++) {
         conn_t *c = &conns[i];
         c->id = (uint32_t)i;
-        c->fd = connect_one(&addr);
-        if (c->fd < 0) {
-            fail("connection %d of %d: connect to %s:%d: %s", i + 1, opt.connections, opt.host, opt.port, strerror(errno));
+        c->cap = opt.rate > 0 ? 4 : (uint32_t)opt.pipeline;
+        c->issued = malloc(sizeof(int64_t) * c->cap);
+        if (opt.handshakes) { c->fd = -1; continue; }  /* they connect when the load starts, again and again */
+        if (open_connection(c) < 0) {
+            if (!error_text[0]) fail("connection %d of %d: connect to %s:%d: %s", i + 1, opt.connections, opt.host, opt.port, strerror(errno));
+            if (c->fd >= 0) close(c->fd);
             opt.connections = i;
             break;
         }
-        c->cap = opt.rate > 0 ? 4 : (uint32_t)opt.pipeline;
-        c->issued = malloc(sizeof(int64_t) * c->cap);
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
         epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev);
     }
@@ -547,7 +845,9 @@ int main(int argc, char **argv) {
     uint64_t due_index = 0;                            /* open loop: frames issued so far */
     int64_t open_start = start;
 
-    if (!error_text[0] && opt.rate == 0)
+    if (!error_text[0] && opt.handshakes)
+        for (int i = 0; i < opt.connections; i++) start_cycle(&conns[i], start);
+    else if (!error_text[0] && opt.rate == 0)
         for (int i = 0; i < opt.connections; i++) {
             for (int j = 0; j < opt.pipeline; j++) issue(&conns[i], start);
             send_frames(&conns[i]);
@@ -635,7 +935,7 @@ int main(int argc, char **argv) {
     double client_cpu = (cpu_end - cpu_start) / 1e9;
     printf("{\"mode\":\"%s\",\"host\":\"%s\",\"port\":%d,\"connections\":%d,\"size\":%" PRIu64 ",\"pipeline\":%d,\"rate\":%.1f,"
            "\"warmup_s\":%.3f,\"window_s\":%.6f,\"connect_s\":%.3f,\"frames\":%" PRIu64 ",\"drain_frames\":%" PRIu64 ",\"frames_per_s\":%.1f,\"bytes_per_s\":%.1f,",
-           opt.rate > 0 ? "open" : "closed", opt.host, opt.port, opt.connections, opt.size, opt.rate > 0 ? 0 : opt.pipeline,
+           opt.handshakes ? "handshakes" : opt.rate > 0 ? "open" : "closed", opt.host, opt.port, opt.connections, opt.size, opt.rate > 0 ? 0 : opt.pipeline,
            opt.rate, opt.warmup_s, window_s, connect_s, window_frames, drain_frames, window_s > 0 ? window_frames / window_s : 0,
            window_s > 0 ? window_bytes / window_s : 0);
     printf("\"latency_us\":{\"count\":%" PRIu64 ",\"mean\":%.1f,\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f},\"late_frames\":%" PRIu64 ",\"unissued_frames\":%" PRIu64 ",",
@@ -651,6 +951,12 @@ int main(int argc, char **argv) {
         printf(",\"machine_busy_cores\":%.3f,\"other_cores\":%.3f", (machine_end - machine_start) / 1e9 / window_s,
                other > 0 ? other / 1e9 / window_s : 0.0);
     }
+#ifdef LOADGEN_TLS
+    if (opt.tls_ca)
+        printf(",\"tls\":{\"library\":\"%s\",\"version\":\"%s\",\"cipher\":\"%s\",\"group\":\"%s\",\"server_name\":\"%s\","
+               "\"handshakes\":%" PRIu64 ",\"resumed\":%" PRIu64 "}",
+               OpenSSL_version(OPENSSL_VERSION), tls_version, tls_cipher, tls_group, opt.tls_name, tls_full, tls_resumed);
+#endif
     proc_sample_t *procs[2] = {&server, &backend};
     const char *names[2] = {"server", "backend"};
     for (int i = 0; i < 2; i++) {
@@ -669,6 +975,12 @@ int main(int argc, char **argv) {
     }
     printf("}\n");
     fflush(stdout);
-    for (int i = 0; i < opt.connections; i++) close(conns[i].fd);
+    for (int i = 0; i < opt.connections; i++) {
+        if (conns[i].fd < 0) continue;
+#ifdef LOADGEN_TLS
+        tls_detach(&conns[i]);                           /* close_notify: the server sees a clean end */
+#endif
+        close(conns[i].fd);
+    }
     return error_text[0] ? 1 : 0;
 }

@@ -83,7 +83,10 @@ public final class TlsFiles {
             KeyStore store = KeyStore.getInstance("PKCS12");
             store.load(null, null);
             store.setKeyEntry("key", privateKey, password, chain.toArray(new X509Certificate[0]));
-            KeyManagerFactory kmf = KeyManagerFactory.getInstance("PKIX");
+            // SunX509 takes the key out of the store once, here. PKIX (NewSunX509) asks the store at every
+            // handshake, and a PKCS12 store keeps its keys PBE-encrypted (PBKDF2, 10,000 rounds): more than half
+            // of a TLS 1.3 handshake's server CPU went into decrypting the key again (JFR, jmh/run-tls.sh).
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance("SunX509");
             kmf.init(store, password);
             return kmf.getKeyManagers();
         } catch (GeneralSecurityException | IOException e) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,10 +42,35 @@ class BenchFiguresTest {
     @Test
     void theHeadlineTablesComeFromCommittedRuns() throws IOException {
         Map<String, String> blocks = BenchFigures.blocks(Path.of("jmh/results"));
-        for (String name : List.of("echo-table", "echo-goals", "idle-table")) {
+        for (String name : List.of("echo-table", "echo-goals", "idle-table", "tls-run", "tls-table", "tls-cost", "tls-handshakes", "tls-idle")) {
             assertNotNull(blocks.get(name), name);
             assertFalse(blocks.get(name).startsWith("_No results"), name + " has no committed results under jmh/results/");
         }
+    }
+
+    @Test
+    void tlsRatiosAreTakenWithinARound() {
+        // Round 1 runs twice as fast as round 2 for everyone: within-round ratios cancel the drift.
+        String json = """
+                {"cases":["1k:100:1"],"servers":["blocking","netty"],"runs":[
+                  %s, %s, %s, %s,
+                  %s, %s, %s, %s]}""".formatted(
+                run(1, "blocking", false, 100_000, 10_000), run(1, "blocking", true, 50_000, 20_000),
+                run(1, "netty", false, 100_000, 8_000), run(1, "netty", true, 40_000, 16_000),
+                run(2, "blocking", false, 50_000, 10_000), run(2, "blocking", true, 25_000, 22_000),
+                run(2, "netty", false, 50_000, 8_000), run(2, "netty", true, 20_000, 18_000));
+        var rows = BenchFigures.tlsRows(JsonParser.parseString(json).getAsJsonObject());
+        var blocking = rows.stream().filter(r -> r.server().equals("blocking")).findFirst().orElseThrow();
+        assertEquals(0.5, blocking.tlsOverPlain().median(), 1e-9);
+        assertEquals(1.25, blocking.overNettyFps().median(), 1e-9);
+        assertEquals(11.0, blocking.addedCpu().median(), 1e-9);           // (10 + 12) / 2 µs
+        assertEquals(2, blocking.tlsOverPlain().n());
+    }
+
+    private static String run(int round, String server, boolean tls, double fps, double cpuNanos) {
+        return """
+                {"round":%d,"case":"1k:100:1","server":"%s","tls":%b,"loadgen":{"frames_per_s":%s,"client_cores":0.5,
+                 "latency_us":{"p50":100,"p99":900},"server":{"cpu_ns_per_frame":%s}}}""".formatted(round, server, tls, fps, cpuNanos);
     }
 
     @Test

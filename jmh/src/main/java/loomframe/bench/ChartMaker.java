@@ -48,6 +48,7 @@ import loomframe.bench.figures.BenchFigures;
  *   sweep.json               bench-sweep-HANDLER.png (throughput with the Little's-law line, p99, threads, RSS
  *                            against connections), bench-sweep-open-loop.png (p99 against offered rate)
  *   idle-connections.json    bench-idle-memory.png
+ *   tls/tls-rounds.json      bench-tls.png (server CPU per frame, plain and TLS, per server and case)
  *   codec.json               bench-codec.png
  *   echo/*.json, latency.jsonl   the JMH view of the echo cases (tables in summary.md only)
  * </pre>
@@ -122,6 +123,9 @@ public final class ChartMaker {
                 .append(blocks.get("pitfalls-slow-handler")).append('\n');
         md.append("## Knobs: one I/O thread, JDK pollers, no synchronous read (knobs.json)\n\n").append(blocks.get("knobs-run")).append('\n')
                 .append(blocks.get("knobs-table")).append('\n');
+        md.append("## TLS (").append(BenchFigures.TLS_FILE).append(")\n\n").append(blocks.get("tls-run")).append('\n')
+                .append(blocks.get("tls-table")).append('\n').append(blocks.get("tls-cost")).append('\n')
+                .append(blocks.get("tls-handshakes")).append('\n').append(blocks.get("tls-idle")).append('\n');
 
         List<BenchFigures.EchoCase> cases = BenchFigures.echoCases(read(results.resolve("echo-rounds.json")));
         if (!cases.isEmpty()) EchoCharts.draw(docs, cases);
@@ -129,6 +133,8 @@ public final class ChartMaker {
         if (sweep != null) SweepCharts.draw(docs, sweep);
         JsonObject idle = read(results.resolve("idle-connections.json"));
         if (idle != null && !blocks.get("idle-table").equals("_No results committed yet._\n")) idleChart(docs.resolve("bench-idle-memory.png"), idle);
+        List<BenchFigures.TlsRow> tls = BenchFigures.tlsRows(read(results.resolve(BenchFigures.TLS_FILE)));
+        if (!tls.isEmpty()) tlsChart(docs.resolve("bench-tls.png"), tls);
 
         Map<Case, Map<String, Echo>> jmh = readEcho(results.resolve("echo"));
         if (!jmh.isEmpty()) {
@@ -283,6 +289,23 @@ public final class ChartMaker {
         r.setDefaultItemLabelGenerator(new StandardCategoryItemLabelGenerator("{2}", new DecimalFormat("0.00")));
         r.setDefaultItemLabelsVisible(true);
         save(file, chart, 1000, 600);
+    }
+
+    /** Server CPU per frame without and with TLS, side by side for each server and case: what TLS adds. */
+    static void tlsChart(Path file, List<BenchFigures.TlsRow> rows) throws IOException {
+        var data = new DefaultCategoryDataset();
+        for (BenchFigures.TlsRow r : rows) {
+            String category = r.label() + " · " + r.server();
+            if (r.plainCpu() != null) data.addValue(r.plainCpu().median(), "plain", category);
+            if (r.tlsCpu() != null) data.addValue(r.tlsCpu().median(), "TLS", category);
+        }
+        JFreeChart chart = horizontalBars("Server CPU per echoed frame, plain and TLS (µs; lower is better; medians over rounds)",
+                "server CPU µs per frame (the whole server process)", data);
+        BarRenderer r = (BarRenderer) chart.getCategoryPlot().getRenderer();
+        r.setSeriesPaint(0, new Color(0x9ecae1));
+        r.setSeriesPaint(1, new Color(0x08519c));
+        r.setDefaultItemLabelGenerator(new StandardCategoryItemLabelGenerator("{2}", new DecimalFormat("0.0")));
+        save(file, chart, 1000, 120 + 60 * data.getColumnCount());
     }
 
     static void codecChart(Path file, JsonArray json) throws IOException {

@@ -26,13 +26,21 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 import io.netty.util.ReferenceCountUtil;
+import java.io.File;
 import java.net.InetSocketAddress;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
 
 /**
  * The industry baseline every loomframe figure is compared with: a framing server written the way
@@ -44,7 +52,9 @@ import java.util.concurrent.atomic.LongAdder;
  * | 00 00 00 05                      | h e l l o   |
  * +----------------------------------+-------------+
  *
- * pipeline:  LengthFieldBasedFrameDecoder(16 MiB + 4, 0, 4, 0, 4)   strips the prefix (composite cumulator)
+ * pipeline:  [SslHandler]                                             with --tls-cert/--tls-key: TLS first, so
+ *                                                                    everything after it sees plaintext
+ *            LengthFieldBasedFrameDecoder(16 MiB + 4, 0, 4, 0, 4)   strips the prefix (composite cumulator)
  *            LengthFieldPrepender(4)                                 adds it back on the way out
  *            one handler:
  *              echo              channelRead -> ctx.write(frame); channelReadComplete -> ctx.flush()
@@ -73,11 +83,17 @@ import java.util.concurrent.atomic.LongAdder;
  *       (jmh/results/README.md has the measurement and the JFR stack; {@code --cumulator merge}
  *       reproduces it). Netty documents the composite cumulator for this; it costs nothing
  *       measurable with small frames.
+ *   <li><b>TLS</b> ({@code --tls-cert FILE --tls-key FILE}, PEM as {@code loomframe serve} takes them):
+ *       {@link SslContextBuilder#forServer(File, File)} on {@link SslProvider#JDK}, the same
+ *       {@code SSLEngine} loomframe drives, so a comparison measures the servers, not two TLS
+ *       libraries; TLS 1.3 and 1.2, the JDK's default cipher suites in the JDK's order (as
+ *       loomframe; Netty's own list prefers AES-128); the {@code SslHandler} first in the pipeline. The backend connection of {@code forward} stays plaintext.
  * </ul>
  * It lives in the benchmark module only; the product does not depend on Netty.
  *
  * <p>Run alone: {@code jmh/bench --main loomframe.bench.NettyReferenceServer [--port 7778]
- * [--handler echo|delay:D|forward:HOST:PORT] [--cumulator composite|merge] [--threads N]}.
+ * [--handler echo|delay:D|forward:HOST:PORT] [--cumulator composite|merge] [--threads N]
+ * [--tls-cert FILE --tls-key FILE]}.
  * Prints {@code listening on 127.0.0.1:PORT (netty epoll, handler H, ...)} once accepting, like
  * {@code loomframe serve}, and a final statistics line on SIGTERM.
  */
@@ -120,7 +136,8 @@ public final class NettyReferenceServer implements AutoCloseable {
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicInteger backendFailures = new AtomicInteger();
 
-    private NettyReferenceServer(int port, int workerThreads, Handler handler, boolean composite) throws InterruptedException {
+    private NettyReferenceServer(int port, int workerThreads, Handler handler, boolean composite, SslContext tls)
+            throws InterruptedException {
         epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
@@ -139,18 +156,40 @@ public final class NettyReferenceServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (tls != null) ch.pipeline().addLast(tls.newHandler(ch.alloc()));
                         ch.pipeline().addLast(decoder(composite), new LengthFieldPrepender(4),
                                 shared != null ? shared : new Forward((Handler.Forward) handler, composite));
                     }
                 })
                 .bind(new InetSocketAddress("127.0.0.1", port)).sync().channel();
         description = "netty " + (epoll ? "epoll" : "nio") + ", handler " + describe(handler)
-                + ", cumulator " + (composite ? "composite" : "merge") + ", " + workerThreads + " worker threads";
+                + ", cumulator " + (composite ? "composite" : "merge") + ", " + workerThreads + " worker threads"
+                + (tls == null ? "" : ", tls " + String.join(",", PROTOCOLS) + " (JDK provider)");
     }
 
     /** Starts an echo server on 127.0.0.1 with as many worker threads as the JVM sees processors. */
     public static NettyReferenceServer start(int port) throws InterruptedException {
-        return new NettyReferenceServer(port, Runtime.getRuntime().availableProcessors(), new Handler.Echo(), true);
+        return new NettyReferenceServer(port, Runtime.getRuntime().availableProcessors(), new Handler.Echo(), true, null);
+    }
+
+    private static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
+
+    /**
+     * A server context from PEM files, on the JDK's TLS provider, offering the JDK's default cipher
+     * suites in the JDK's order, as loomframe does: Netty's own default list puts AES-128-GCM first,
+     * and a server that picks a cheaper cipher would not be measured on the same work.
+     */
+    static SslContext tls(File cert, File key) throws SSLException {
+        return SslContextBuilder.forServer(cert, key).sslProvider(SslProvider.JDK).protocols(PROTOCOLS)
+                .ciphers(List.of(jdkDefaultCipherSuites())).build();
+    }
+
+    private static String[] jdkDefaultCipherSuites() {
+        try {
+            return SSLContext.getDefault().getDefaultSSLParameters().getCipherSuites();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("this JDK offers no TLS: " + e, e);
+        }
     }
 
     private static LengthFieldBasedFrameDecoder decoder(boolean composite) {
@@ -364,15 +403,16 @@ public final class NettyReferenceServer implements AutoCloseable {
     /**
      * Runs the reference server alone until SIGTERM/SIGINT:
      * {@code java -cp benchmarks.jar loomframe.bench.NettyReferenceServer [--port P] [--handler H]
-     * [--cumulator composite|merge] [--threads N]}.
+     * [--cumulator composite|merge] [--threads N] [--tls-cert FILE --tls-key FILE]}.
      */
     public static void main(String[] args) throws Exception {
         int port = 7778;
         int threads = Runtime.getRuntime().availableProcessors();
         Handler handler = new Handler.Echo();
         boolean composite = true;
-        var options = new Args("NettyReferenceServer",
-                "[--port 7778] [--handler echo|delay:D|forward:HOST:PORT] [--cumulator composite|merge] [--threads N]", args);
+        File cert = null, key = null;
+        var options = new Args("NettyReferenceServer", "[--port 7778] [--handler echo|delay:D|forward:HOST:PORT]"
+                + " [--cumulator composite|merge] [--threads N] [--tls-cert FILE --tls-key FILE]", args);
         while (options.next()) {
             switch (options.name()) {
                 case "--port" -> port = options.integer();
@@ -389,10 +429,21 @@ public final class NettyReferenceServer implements AutoCloseable {
                     if (!v.equals("composite") && !v.equals("merge")) options.fail("--cumulator must be composite or merge, got " + v);
                     composite = v.equals("composite");
                 }
+                case "--tls-cert" -> cert = new File(options.value());
+                case "--tls-key" -> key = new File(options.value());
                 default -> options.unknown();
             }
         }
-        var server = new NettyReferenceServer(port, threads, handler, composite);
+        if ((cert == null) != (key == null)) options.fail("--tls-cert and --tls-key go together");
+        SslContext tls = null;
+        if (cert != null) {
+            try {
+                tls = tls(cert, key);
+            } catch (SSLException | IllegalArgumentException e) {
+                options.fail("cannot use --tls-cert " + cert + " --tls-key " + key + ": " + e.getMessage());
+            }
+        }
+        var server = new NettyReferenceServer(port, threads, handler, composite, tls);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
             System.out.println(String.format(Locale.ROOT, "final stats: frames=%d open=%d backend_failures=%d",

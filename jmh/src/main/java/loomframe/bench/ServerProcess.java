@@ -42,6 +42,8 @@ import java.util.regex.Pattern;
  *   netty-merge  NettyReferenceServer --cumulator merge  (the stock cumulator: see jmh/results/README.md)
  *   rawecho      jmh/target/rawecho                  (C, epoll, no framing: the harness's ceiling)
  * </pre>
+ * Over TLS, loomframe and the Netty reference take the same server flags,
+ * {@code --tls-cert FILE --tls-key FILE} ({@link Spec#withServerArgs}; TlsRounds, IdleConnections).
  */
 final class ServerProcess implements AutoCloseable {
 

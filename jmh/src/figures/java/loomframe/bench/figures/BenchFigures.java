@@ -38,8 +38,9 @@ import java.util.regex.Pattern;
  *
  * <p>Inputs, all under {@code jmh/results/}: {@code echo-rounds.json} (EchoRounds),
  * {@code netty-cumulator.json} (EchoRounds, stock vs fixed Netty), {@code sweep.json}
- * (ConcurrencySweep), {@code idle-connections.json} (IdleConnections) and
- * {@code profiles/syscalls.json} (jmh/profile-syscalls.sh).
+ * (ConcurrencySweep), {@code idle-connections.json} (IdleConnections),
+ * {@code profiles/syscalls.json} (jmh/profile-syscalls.sh) and {@code tls/tls-rounds.json}
+ * (TlsRounds, jmh/run-tls.sh).
  */
 public final class BenchFigures {
     private BenchFigures() {}
@@ -215,6 +216,13 @@ public final class BenchFigures {
         JsonObject pitfalls = read(results.resolve("pitfalls.json"));
         b.put("pitfalls-threads", pitfallsThreads(pitfalls));
         b.put("pitfalls-slow-handler", pitfallsSlowHandler(pitfalls));
+        JsonObject tls = read(results.resolve(TLS_FILE));
+        List<TlsRow> tlsRows = tlsRows(tls);
+        b.put("tls-run", tlsRunLine(tls));
+        b.put("tls-table", tlsTable(tlsRows));
+        b.put("tls-cost", tlsCost(tlsRows));
+        b.put("tls-handshakes", tlsHandshakesTable(tls));
+        b.put("tls-idle", tlsIdleTable(tls));
         return b;
     }
 
@@ -620,6 +628,306 @@ public final class BenchFigures {
                     + " it undercounts empty reads and the poller's epoll_ctl");
         }
         return s.append("); `").append(r.get("command").getAsString()).append("`.\n").toString();
+    }
+
+
+    // --- TLS (TlsRounds) ----------------------------------------------------------------------------
+
+    /** Where TlsRounds writes, under the results folder. */
+    public static final String TLS_FILE = "tls/tls-rounds.json";
+
+    /**
+     * One server in one TLS echo case, over the rounds: its plain and TLS runs of the same round
+     * give the TLS ÷ plain figures, its TLS run and Netty's TLS run of the same round the ÷ Netty ones.
+     */
+    public record TlsRow(String caseName, String server, Stat plainFps, Stat tlsFps, Stat tlsOverPlain, Stat plainCpu, Stat tlsCpu,
+                         Stat addedCpu, Stat cpuTlsOverPlain, Stat overNettyFps, Stat overNettyCpu, Stat tlsP50, Stat tlsP99,
+                         double maxClientCoresPlain, double maxClientCoresTls, List<String> failures) {
+        public String label() {
+            String[] p = caseName.split(":");
+            return sizeLabel(p[0]) + " × " + p[1] + " × " + p[2];
+        }
+    }
+
+    /** (case or "handshakes") -> round -> "server plain|tls" -> the generator's JSON, from one array of TlsRounds. */
+    private static Map<String, Map<Integer, Map<String, JsonObject>>> tlsByRound(JsonObject r, String array, Map<String, List<String>> failures) {
+        Map<String, Map<Integer, Map<String, JsonObject>>> out = new LinkedHashMap<>();
+        if (r == null || !r.has(array)) return out;
+        for (JsonElement e : r.getAsJsonArray(array)) {
+            JsonObject run = e.getAsJsonObject();
+            String c = run.get("case").getAsString(), key = tlsKey(run.get("server").getAsString(), run.get("tls").getAsBoolean());
+            if (!run.has("loadgen") || run.has("error")) {
+                String why = run.has("error") ? run.get("error").getAsString() : run.has("unsupported") ? "unsupported" : "no result";
+                failures.computeIfAbsent(c, k -> new ArrayList<>()).add("round " + run.get("round").getAsInt() + " " + key + ": " + why);
+                continue;
+            }
+            out.computeIfAbsent(c, k -> new TreeMap<>()).computeIfAbsent(run.get("round").getAsInt(), k -> new LinkedHashMap<>())
+                    .put(key, run.getAsJsonObject("loadgen"));
+        }
+        return out;
+    }
+
+    private static String tlsKey(String server, boolean tls) {
+        return server + (tls ? " tls" : " plain");
+    }
+
+    private static List<String> tlsServers(JsonObject r) {
+        List<String> servers = new ArrayList<>();
+        if (r != null && r.has("servers")) for (JsonElement e : r.getAsJsonArray("servers")) servers.add(e.getAsString());
+        servers.sort((a, b) -> Integer.compare(serverOrder(a), serverOrder(b)));
+        return servers;
+    }
+
+    private static int serverOrder(String s) {
+        int i = List.of("blocking", "async", "platform", "netty").indexOf(s);
+        return i < 0 ? 99 : i;
+    }
+
+    public static List<TlsRow> tlsRows(JsonObject r) {
+        List<TlsRow> rows = new ArrayList<>();
+        if (r == null || !r.has("runs")) return rows;
+        Map<String, List<String>> failures = new LinkedHashMap<>();
+        var byCase = tlsByRound(r, "runs", failures);
+        for (JsonElement ce : r.getAsJsonArray("cases")) {
+            String c = ce.getAsString();
+            Map<Integer, Map<String, JsonObject>> rounds = byCase.getOrDefault(c, Map.of());
+            for (String server : tlsServers(r)) {
+                List<Double> pf = new ArrayList<>(), tf = new ArrayList<>(), ratio = new ArrayList<>(), pc = new ArrayList<>(), tc = new ArrayList<>(),
+                        added = new ArrayList<>(), cpuRatio = new ArrayList<>(), nf = new ArrayList<>(), nc = new ArrayList<>(),
+                        p50 = new ArrayList<>(), p99 = new ArrayList<>();
+                double clientPlain = 0, clientTls = 0;
+                for (Map<String, JsonObject> round : rounds.values()) {
+                    JsonObject plain = round.get(tlsKey(server, false)), tls = round.get(tlsKey(server, true)), netty = round.get(tlsKey("netty", true));
+                    if (plain != null) {
+                        pf.add(fps(plain));
+                        pc.add(cpuNanos(plain) / 1000);
+                        clientPlain = Math.max(clientPlain, plain.get("client_cores").getAsDouble());
+                    }
+                    if (tls != null) {
+                        tf.add(fps(tls));
+                        tc.add(cpuNanos(tls) / 1000);
+                        p50.add(tls.getAsJsonObject("latency_us").get("p50").getAsDouble());
+                        p99.add(tls.getAsJsonObject("latency_us").get("p99").getAsDouble());
+                        clientTls = Math.max(clientTls, tls.get("client_cores").getAsDouble());
+                    }
+                    if (plain != null && tls != null && fps(plain) > 0) {
+                        ratio.add(fps(tls) / fps(plain));
+                        cpuRatio.add(cpuNanos(tls) / cpuNanos(plain));
+                        added.add((cpuNanos(tls) - cpuNanos(plain)) / 1000);
+                    }
+                    if (tls != null && netty != null && fps(netty) > 0) {
+                        nf.add(fps(tls) / fps(netty));
+                        nc.add(cpuNanos(tls) / cpuNanos(netty));
+                    }
+                }
+                List<String> f = failures.getOrDefault(c, List.of()).stream().filter(x -> x.contains(" " + server + " ")).toList();
+                rows.add(new TlsRow(c, server, Stat.of(pf), Stat.of(tf), Stat.of(ratio), Stat.of(pc), Stat.of(tc), Stat.of(added),
+                        Stat.of(cpuRatio), Stat.of(nf), Stat.of(nc), Stat.of(p50), Stat.of(p99), clientPlain, clientTls, f));
+            }
+        }
+        return rows;
+    }
+
+    private static double fps(JsonObject loadgen) {
+        return loadgen.get("frames_per_s").getAsDouble();
+    }
+
+    /** The other load and the generator's cores over every measured window of the file, and what TLS negotiated. */
+    static String tlsRunLine(JsonObject r) {
+        if (r == null || !r.has("runs")) return MISSING;
+        List<Double> other = new ArrayList<>();
+        double clientPlain = 0, clientTls = 0;
+        Set<String> negotiated = new TreeSet<>();
+        long resumed = 0;
+        for (String array : List.of("runs", "handshakes")) {
+            if (!r.has(array)) continue;
+            for (JsonElement e : r.getAsJsonArray(array)) {
+                JsonObject run = e.getAsJsonObject();
+                if (!run.has("loadgen")) continue;
+                JsonObject l = run.getAsJsonObject("loadgen");
+                if (l.has("other_cores")) other.add(l.get("other_cores").getAsDouble());
+                if (array.equals("runs")) {
+                    if (run.get("tls").getAsBoolean()) clientTls = Math.max(clientTls, l.get("client_cores").getAsDouble());
+                    else clientPlain = Math.max(clientPlain, l.get("client_cores").getAsDouble());
+                }
+                if (l.has("tls")) {
+                    JsonObject t = l.getAsJsonObject("tls");
+                    negotiated.add(t.get("version").getAsString() + " " + t.get("cipher").getAsString() + " " + t.get("group").getAsString());
+                    resumed += t.get("resumed").getAsLong();
+                }
+            }
+        }
+        Stat o = Stat.of(other);
+        JsonObject h = r.has("handshake_load") ? r.getAsJsonObject("handshake_load") : null;
+        return String.format(Locale.ROOT,
+                "Run `%s` (jmh/run-tls.sh): %d rounds of %d cases × %d servers, each plain and with TLS, a fresh server process per run,"
+                        + " %s s warm-up + %s s measured%s%s. Client: %s; negotiated in every TLS run: %s; %d handshakes resumed (every one"
+                        + " was a full handshake); certificate: %s. %s, %d cores, %s, code `%s`, %s, %s min. Other load during the measured"
+                        + " windows: median %.2f, at most %.2f cores; the load generator used at most %.2f cores plain, %.2f with TLS.\n",
+                r.get("command").getAsString(), r.get("rounds").getAsInt(), r.getAsJsonArray("cases").size(), r.getAsJsonArray("servers").size(),
+                num(r.get("warmup_s").getAsDouble()), num(r.get("duration_s").getAsDouble()),
+                h == null ? "" : String.format(Locale.ROOT, "; handshakes: %d connections each cycling connect, handshake, one %s echo, close,"
+                        + " %s s + %s s", h.get("connections").getAsInt(), bytes(h.get("size").getAsInt()), num(h.get("warmup_s").getAsDouble()),
+                        num(h.get("duration_s").getAsDouble())),
+                r.has("idle_connections") ? String.format(Locale.ROOT, "; idle memory at %,d connections, once after the rounds",
+                        r.get("idle_connections").getAsInt()) : "",
+                r.get("client").getAsString(), negotiated.isEmpty() ? "none" : String.join(", ", negotiated), resumed,
+                r.get("certificate").getAsString(), r.get("host").getAsString(), r.get("cpus").getAsInt(), r.get("java").getAsString(),
+                r.get("commit").getAsString(), r.get("started").getAsString().substring(0, 10),
+                r.has("elapsed_s") ? String.format(Locale.ROOT, "%.0f", r.get("elapsed_s").getAsDouble() / 60) : "?",
+                o == null ? 0 : o.median(), o == null ? 0 : o.max(), clientPlain, clientTls);
+    }
+
+    static String tlsTable(List<TlsRow> rows) {
+        if (rows.isEmpty()) return MISSING;
+        StringBuilder s = new StringBuilder("| case | server | frames/s plain → TLS | TLS ÷ plain | server CPU µs/frame plain → TLS"
+                + " | added by TLS µs/frame | TLS frames/s ÷ Netty's TLS | TLS CPU/frame ÷ Netty's TLS | TLS p50 / p99 µs | client cores plain / TLS |\n"
+                + "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        for (TlsRow r : rows) {
+            s.append("| ").append(r.label()).append(" | ").append(r.server)
+                    .append(" | ").append(med(r.plainFps, BenchFigures::whole)).append(" → ").append(med(r.tlsFps, BenchFigures::whole))
+                    .append(" | ").append(range(r.tlsOverPlain))
+                    .append(" | ").append(med(r.plainCpu, BenchFigures::micros)).append(" → ").append(med(r.tlsCpu, BenchFigures::micros))
+                    .append(" | ").append(med(r.addedCpu, BenchFigures::micros))
+                    .append(" | ").append(r.server.equals("netty") ? "reference" : range(r.overNettyFps))
+                    .append(" | ").append(r.server.equals("netty") ? "reference" : range(r.overNettyCpu))
+                    .append(" | ").append(med(r.tlsP50, BenchFigures::whole)).append(" / ").append(med(r.tlsP99, BenchFigures::whole))
+                    .append(String.format(Locale.ROOT, " | ≤ %.2f / ≤ %.2f |\n", r.maxClientCoresPlain, r.maxClientCoresTls));
+            for (String f : r.failures) s.append("| ↳ failed: ").append(f.replace('|', '/')).append(" | | | | | | | | | |\n");
+        }
+        return s.append("\nRatios: median over rounds of the per-round ratio (min–max over rounds); the other figures: medians over rounds."
+                + " Added by TLS: the server's CPU per frame with TLS minus without, per round. Server CPU: the whole server process over the"
+                + " measured window. Client cores: the load generator's own CPU, at most, over the rounds (it encrypts and decrypts too:"
+                + " 1.00 would mean it was the limit).\n").toString();
+    }
+
+    /**
+     * What the table says about the two styles, in words chosen from the figures: whether the CPU TLS
+     * adds per frame is about the same for blocking and async (within 15 % of each other) or which
+     * adds more, per case.
+     */
+    static String tlsCost(List<TlsRow> rows) {
+        if (rows.isEmpty()) return MISSING;
+        StringBuilder s = new StringBuilder();
+        List<String> verdicts = new ArrayList<>();
+        for (String c : rows.stream().map(TlsRow::caseName).distinct().toList()) {
+            TlsRow b = row(rows, c, "blocking"), a = row(rows, c, "async"), n = row(rows, c, "netty");
+            if (b == null || a == null || b.addedCpu == null || a.addedCpu == null) continue;
+            double ratio = b.addedCpu.median / a.addedCpu.median;
+            String verdict = Math.abs(ratio - 1) <= 0.15 ? "about the same in both styles"
+                    : ratio > 1 ? "more in the blocking style" : "more in the async style";
+            verdicts.add(verdict);
+            s.append(String.format(Locale.ROOT, "* %s: TLS adds %s µs of server CPU per frame to blocking, %s to async",
+                    b.label(), micros(b.addedCpu.median), micros(a.addedCpu.median)));
+            TlsRow p = row(rows, c, "platform");
+            if (p != null && p.addedCpu != null) s.append(", ").append(micros(p.addedCpu.median)).append(" to platform");
+            if (n != null && n.addedCpu != null) s.append(" and ").append(micros(n.addedCpu.median)).append(" to the Netty reference");
+            s.append(String.format(Locale.ROOT, " (blocking ÷ async %s: %s).\n", ratio(ratio), verdict));
+        }
+        if (verdicts.isEmpty()) return MISSING;
+        return s.append("\nWithin 15 % counts as about the same; medians over rounds of each server's per-round difference.\n").toString();
+    }
+
+    private static TlsRow row(List<TlsRow> rows, String caseName, String server) {
+        return rows.stream().filter(r -> r.caseName.equals(caseName) && r.server.equals(server)).findFirst().orElse(null);
+    }
+
+    static String tlsHandshakesTable(JsonObject r) {
+        if (r == null || !r.has("handshakes") || r.getAsJsonArray("handshakes").isEmpty()) return MISSING;
+        Map<String, List<String>> failures = new LinkedHashMap<>();
+        Map<Integer, Map<String, JsonObject>> rounds = tlsByRound(r, "handshakes", failures).getOrDefault("handshakes", Map.of());
+        StringBuilder s = new StringBuilder("| server | connections/s plain → TLS | TLS handshakes/s ÷ Netty's"
+                + " | server CPU µs per connection plain → TLS | the handshake's server CPU µs | TLS CPU per connection ÷ Netty's"
+                + " | TLS connect-to-echo p50 / p99 ms | client cores TLS |\n"
+                + "| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        for (String server : tlsServers(r)) {
+            List<Double> pf = new ArrayList<>(), tf = new ArrayList<>(), added = new ArrayList<>(), nr = new ArrayList<>(), nc = new ArrayList<>(),
+                    pc = new ArrayList<>(), tc = new ArrayList<>(), p50 = new ArrayList<>(), p99 = new ArrayList<>();
+            double client = 0;
+            for (Map<String, JsonObject> round : rounds.values()) {
+                JsonObject plain = round.get(tlsKey(server, false)), tls = round.get(tlsKey(server, true)), netty = round.get(tlsKey("netty", true));
+                if (plain != null) { pf.add(fps(plain)); pc.add(cpuNanos(plain) / 1000); }
+                if (tls != null) {
+                    tf.add(fps(tls));
+                    tc.add(cpuNanos(tls) / 1000);
+                    p50.add(tls.getAsJsonObject("latency_us").get("p50").getAsDouble() / 1000);
+                    p99.add(tls.getAsJsonObject("latency_us").get("p99").getAsDouble() / 1000);
+                    client = Math.max(client, tls.get("client_cores").getAsDouble());
+                }
+                if (plain != null && tls != null) added.add((cpuNanos(tls) - cpuNanos(plain)) / 1000);
+                if (tls != null && netty != null && fps(netty) > 0) {
+                    nr.add(fps(tls) / fps(netty));
+                    nc.add(cpuNanos(tls) / cpuNanos(netty));
+                }
+            }
+            s.append("| ").append(server)
+                    .append(" | ").append(med(Stat.of(pf), BenchFigures::whole)).append(" → ").append(med(Stat.of(tf), BenchFigures::whole))
+                    .append(" | ").append(server.equals("netty") ? "reference" : range(Stat.of(nr)))
+                    .append(" | ").append(med(Stat.of(pc), BenchFigures::micros)).append(" → ").append(med(Stat.of(tc), BenchFigures::micros))
+                    .append(" | ").append(med(Stat.of(added), BenchFigures::micros))
+                    .append(" | ").append(server.equals("netty") ? "reference" : range(Stat.of(nc)))
+                    .append(" | ").append(med(Stat.of(p50), v -> String.format(Locale.ROOT, "%.1f", v)))
+                    .append(" / ").append(med(Stat.of(p99), v -> String.format(Locale.ROOT, "%.1f", v)))
+                    .append(String.format(Locale.ROOT, " | ≤ %.2f |\n", client));
+        }
+        failures.values().forEach(l -> l.forEach(f -> s.append("| ↳ failed: ").append(f.replace('|', '/')).append(" | | | | | | | |\n")));
+        JsonObject h = r.getAsJsonObject("handshake_load");
+        return s.append(String.format(Locale.ROOT, "\n%d connections at a time, each connecting, handshaking (a full handshake: no session is"
+                + " resumed), echoing one %s frame and closing, again and again; plain: the same without TLS. Medians over rounds;"
+                + " ratios: median of the per-round ratio (min–max). Server CPU per connection: the server process's CPU over the measured"
+                + " window ÷ connections completed in it; the handshake's: TLS minus plain, per round.\n", h.get("connections").getAsInt(),
+                bytes(h.get("size").getAsInt()))).toString();
+    }
+
+    static String tlsIdleTable(JsonObject r) {
+        if (r == null || !r.has("idle") || r.getAsJsonArray("idle").isEmpty()) return MISSING;
+        Map<String, JsonObject> plain = new LinkedHashMap<>(), tls = new LinkedHashMap<>();
+        List<String> failed = new ArrayList<>();
+        for (JsonElement e : r.getAsJsonArray("idle")) {
+            JsonObject x = e.getAsJsonObject();
+            String server = x.get("impl").getAsString();
+            boolean t = x.has("tls") && x.get("tls").getAsBoolean();
+            if (x.has("error") || !x.has("rss_growth_per_connection")) {
+                failed.add(tlsKey(server, t) + ": " + (x.has("error") ? x.get("error").getAsString() : "no result"));
+                if (!x.has("rss_growth_per_connection")) continue;
+            }
+            (t ? tls : plain).put(server, x);
+        }
+        StringBuilder s = new StringBuilder("| server | RSS growth KiB/conn plain → TLS | live heap KiB/conn plain → TLS | live heap TLS adds KiB/conn"
+                + " | threads with the connections plain / TLS | second echo plain / TLS |\n| --- | --- | --- | --- | --- | --- |\n");
+        for (String server : tlsServers(r)) {
+            JsonObject p = plain.get(server), t = tls.get(server);
+            if (p == null && t == null) continue;
+            s.append("| ").append(server)
+                    .append(" | ").append(kib(p, "rss_growth_per_connection")).append(" → ").append(kib(t, "rss_growth_per_connection"))
+                    .append(" | ").append(kib(p, "live_heap_per_connection")).append(" → ").append(kib(t, "live_heap_per_connection"))
+                    .append(" | ").append(p == null || t == null ? "n/a" : String.format(Locale.ROOT, "%.2f",
+                            (t.get("live_heap_per_connection").getAsDouble() - p.get("live_heap_per_connection").getAsDouble()) / 1024))
+                    .append(" | ").append(p == null ? "n/a" : String.format(Locale.ROOT, "%,d", p.get("threads_after").getAsInt()))
+                    .append(" / ").append(t == null ? "n/a" : String.format(Locale.ROOT, "%,d", t.get("threads_after").getAsInt()))
+                    .append(" | ").append(echoes(p)).append(" / ").append(echoes(t)).append(" |\n");
+        }
+        for (String f : failed) s.append("| ↳ failed: ").append(f.replace('|', '/')).append(" | | | | | |\n");
+        return s.append(String.format(Locale.ROOT, "\n%,d connections per server, each after one 1 KiB echo (over TLS: after a full handshake),"
+                + " idle; a fresh server process with default JVM flags for each; RSS growth of the server's process tree (garbage included)"
+                + " and live heap after a full GC, as IdleConnections measures them (the client: a JVM, SSLSocket).\n",
+                r.get("idle_connections").getAsInt())).toString();
+    }
+
+    private static String kib(JsonObject x, String field) {
+        return x == null ? "n/a" : String.format(Locale.ROOT, "%.2f", x.get(field).getAsDouble() / 1024);
+    }
+
+    private static String echoes(JsonObject x) {
+        return x == null ? "n/a" : String.format(Locale.ROOT, "%,d of %,d", x.get("second_echo_ok").getAsInt(), x.get("connections").getAsInt());
+    }
+
+    private static String bytes(int n) {
+        return n >= 1024 && n % 1024 == 0 ? n / 1024 + " KiB" : n + " B";
+    }
+
+    private static String med(Stat s, java.util.function.DoubleFunction<String> f) {
+        return s == null ? "n/a" : f.apply(s.median);
     }
 
     // --- documents -------------------------------------------------------------------------------

@@ -56,14 +56,20 @@ final class AsyncConnection extends ServedConnection {
     private volatile CloseReason closedWith;               // set once (CLOSED_WITH): closing
     private volatile boolean memoryReleased;               // set once (RELEASED): memory given back
     private volatile boolean failing;                      // set once (FAILING): a completion and wake() may both report a failure
-    private volatile boolean handlerPending;               // a handler has the frame
-    private static final VarHandle CLOSED_WITH, RELEASED, FAILING;
+    private volatile boolean closeDone;                    // close() is done with the transport and the channel
+    // Who has the connection while a handler works on a frame. The handler's completion takes it
+    // back (PENDING -> NONE) or wake() takes it away to close it (PENDING -> ABANDONED), never both:
+    // else a completion could go on writing while another thread gives its memory back.
+    private volatile int handlerState;
+    private static final int NONE = 0, PENDING = 1, ABANDONED = 2;
+    private static final VarHandle CLOSED_WITH, RELEASED, FAILING, HANDLER_STATE;
     static {
         try {
             var lookup = MethodHandles.lookup();
             CLOSED_WITH = lookup.findVarHandle(AsyncConnection.class, "closedWith", CloseReason.class);
             RELEASED = lookup.findVarHandle(AsyncConnection.class, "memoryReleased", boolean.class);
             FAILING = lookup.findVarHandle(AsyncConnection.class, "failing", boolean.class);
+            HANDLER_STATE = lookup.findVarHandle(AsyncConnection.class, "handlerState", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -180,7 +186,7 @@ final class AsyncConnection extends ServedConnection {
             return true;
         }
         publishCounts();
-        handlerPending = true;
+        handlerState = PENDING;
         stage.whenComplete((result, error) -> handlerCompleted(error));
         return false;
     }
@@ -200,8 +206,8 @@ final class AsyncConnection extends ServedConnection {
      * a group thread — with nothing to write, a write of nothing, for the same hop.
      */
     private void handlerCompleted(Throwable error) {
-        handlerPending = false;
-        if (closedWith != null) {                            // ended while the handler had the frame
+        if (!HANDLER_STATE.compareAndSet(this, PENDING, NONE)) {  // wake() closed us while the handler had the frame
+            handlerState = NONE;
             releaseOnce();
             return;
         }
@@ -260,6 +266,8 @@ final class AsyncConnection extends ServedConnection {
                 close(CloseReason.SHUTDOWN);
             }
         });
+        // Ended between waitingForBudget and joining the queue, wake() found nothing to cancel: do it now.
+        if (endedBy() != null && memory.cancelWait()) fail(new AsynchronousCloseException());
     }
 
     /** On the grant thread: the next step is the read the grant was for, which only registers here. */
@@ -304,10 +312,14 @@ final class AsyncConnection extends ServedConnection {
         CloseReason reason = failed(e);
         if (reason.isProtocolError() && !out.isEmpty()) {
             owedRepliesThenClose = reason;
-            transport.write(out.buffers(), out.offset(), out.writeLength(), this, ON_OWED_REPLIES_WRITTEN);
-        } else {
-            close(reason);
+            try {
+                transport.write(out.buffers(), out.offset(), out.writeLength(), this, ON_OWED_REPLIES_WRITTEN);
+                return;
+            } catch (Throwable ignored) {                    // the write could not even start: close all the same
+                // fall through
+            }
         }
+        close(reason);
     }
     // end::async-failed[]
 
@@ -315,13 +327,17 @@ final class AsyncConnection extends ServedConnection {
     private static final class OwedReplies implements CompletionHandler<Long, AsyncConnection> {
         @Override
         public void completed(Long n, AsyncConnection c) {
-            c.out.written(n);
-            c.countWritten(n);
-            if (c.out.isEmpty()) {
-                c.close(c.owedRepliesThenClose);
-            } else {
-                c.transport.write(c.out.buffers(), c.out.offset(), c.out.writeLength(), c, this);
+            try {
+                c.out.written(n);
+                c.countWritten(n);
+                if (!c.out.isEmpty()) {
+                    c.transport.write(c.out.buffers(), c.out.offset(), c.out.writeLength(), c, this);
+                    return;
+                }
+            } catch (Throwable e) {                          // the write could not even start: close all the same
+                // fall through
             }
+            c.close(c.owedRepliesThenClose);
         }
 
         @Override
@@ -334,12 +350,17 @@ final class AsyncConnection extends ServedConnection {
         if (!CLOSED_WITH.compareAndSet(this, null, reason)) return;
         transport.shutdown();
         closeChannel();
+        closeDone = true;
         releaseOnce();
     }
 
-    /** Gives the connection's memory back, once, and only when no handler still has a frame (it may be reading it). */
+    /**
+     * Gives the connection's memory back, once, when both are over: the closing (which may run on
+     * another thread, as may the handler's completion) and the handler's hold on a frame (it may be
+     * reading it). Each side writes its own flag, then reads the other's, so the last one releases.
+     */
     private void releaseOnce() {
-        if (!handlerPending && RELEASED.compareAndSet(this, false, true)) released(closedWith);
+        if (closeDone && handlerState == NONE && RELEASED.compareAndSet(this, false, true)) released(closedWith);
     }
 
     private void closeChannel() {
@@ -354,7 +375,7 @@ final class AsyncConnection extends ServedConnection {
     @Override
     protected void wake(CloseReason why) {
         closeChannel();                                      // a pending read or write fails: fail() closes
-        if ((waitingForBudget && memory.cancelWait()) || handlerPending) {
+        if ((waitingForBudget && memory.cancelWait()) || HANDLER_STATE.compareAndSet(this, PENDING, ABANDONED)) {
             fail(new AsynchronousCloseException());          // nothing pending to fail: close from here
         }
     }

@@ -168,8 +168,11 @@ public abstract class ServedConnection implements FrameFlow.Boundary, HandlerCon
 
     /**
      * Adds the frames counted since the last time to the server's counters. Called before every
-     * wait — a read, a write, the budget, a handler — so a batch of frames costs a few adds, not a
-     * few per frame, and a reply is never seen before its frame is counted.
+     * wait for the peer or the budget — a read, a write, a budget wait — and by the async server
+     * before a handler that did not finish at once, so a batch of frames costs a few adds, not a few
+     * per frame, and a reply is never seen before its frame is counted. (A blocking handler that
+     * waits, such as {@code delay:D}, is not told apart from a quick one: its frame is counted
+     * with the replies, up to D later.)
      */
     protected final void publishCounts() {
         if (uncountedFrames == 0) return;

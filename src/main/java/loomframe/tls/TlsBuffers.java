@@ -5,8 +5,9 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The buffers TLS needs for records in flight, shared by every connection of one server (or one
- * load-generator thread) and lent out only while there are bytes in them: an idle TLS connection
- * holds none. Three sizes, so that memory follows the bytes received:
+ * load-generator thread) and lent out only while there are bytes in them, or while a read waits
+ * for them: an idle TLS connection holds the 4 KiB one its read names. Three sizes, so that memory
+ * follows the bytes received:
  *
  * <ul>
  *   <li>{@link #SMALL} (4 KiB): where every read of ciphertext starts, and where the plaintext of a

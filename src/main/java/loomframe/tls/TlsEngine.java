@@ -26,9 +26,12 @@ import javax.net.ssl.SSLException;
  * </pre>
  *
  * <h2>Memory follows bytes</h2>
- * Buffers come from a shared {@link TlsBuffers} and go back the moment they are empty: an idle
- * connection holds none. Ciphertext is read into a 4 KiB buffer first and moves to a larger one
- * only when a record does not fit. Plaintext is unwrapped straight into the reader's buffers when
+ * Buffers come from a shared {@link TlsBuffers} and go back the moment they are empty. An idle
+ * connection holds one: the 4 KiB buffer its waiting read names (a blocking read and a pending
+ * NIO.2 read both need their buffer before the bytes come; reading the 5-byte record header alone
+ * first would cost a second read per record). Ciphertext is read into that 4 KiB buffer first and
+ * moves to a larger one only when a record does not fit; a read starts large again only while the
+ * peer keeps the socket full. Plaintext is unwrapped straight into the reader's buffers when
  * they have room for the record; only when they do not (a read of a length field) does it wait in
  * a buffer of its own, sized to the record.
  *
@@ -181,14 +184,24 @@ public final class TlsEngine {
     }
 
     private void wrapHandshake() throws SSLException {
-        openOutbound(buffers.recordSize());
-        try {
-            SSLEngineResult r = engine.wrap(EMPTY, netOut);
+        for (int attempt = 1; ; attempt++) {
+            openOutbound(buffers.recordSize());
+            SSLEngineResult r;
+            try {
+                r = engine.wrap(EMPTY, netOut);
+            } finally {
+                netOut.flip();
+            }
             if (r.getStatus() == SSLEngineResult.Status.CLOSED && r.bytesProduced() == 0 && !hasPending()) {
                 throw failure("the session closed during the handshake", null);
             }
-        } finally {
-            netOut.flip();
+            if (r.getStatus() != SSLEngineResult.Status.BUFFER_OVERFLOW) return;
+            // The session's packet size grew while wrapping (see openOutbound): once more with room
+            // for it. Twice means the engine wants what it does not say: fail, never spin.
+            if (attempt == 2) {
+                throw failure("no room for a handshake record: " + netOut.capacity() + " bytes, the session asks "
+                        + engine.getSession().getPacketBufferSize(), null);
+            }
         }
     }
 
@@ -247,6 +260,7 @@ public final class TlsEngine {
                             return checkEnded(given);
                         }
                         given += unwrapAside(dsts, offset, length);
+                        if (closedByPeer) return given > 0 ? given : -1;   // that record was close_notify
                         if (appIn != null) return given;            // the rest waits for the next read
                     }
                     case BUFFER_UNDERFLOW -> {
@@ -259,6 +273,11 @@ public final class TlsEngine {
                     }
                 }
                 refuseRenegotiation(r.getHandshakeStatus());
+            }
+            if (engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP) {   // the last record was a key update: answer it now
+                wrapHandshake();
+                need = Next.WRITE;
+                return given;
             }
             need = Next.READ;
             return netIn.hasRemaining() ? given : checkEnded(given);
@@ -298,8 +317,10 @@ public final class TlsEngine {
     }
 
     private void refuseRenegotiation(HandshakeStatus hs) throws TlsFailure {
-        if (hs == HandshakeStatus.NEED_UNWRAP || "TLSv1.2".equals(engine.getSession().getProtocol())
-                && (hs == HandshakeStatus.NEED_WRAP || hs == HandshakeStatus.NEED_TASK)) {
+        // TLS 1.2 only: in 1.3 there is no renegotiation, and after a NewSessionTicket the JDK may
+        // stay in NEED_UNWRAP (a ticket it drops without finishing the post-handshake message).
+        if ("TLSv1.2".equals(engine.getSession().getProtocol())
+                && (hs == HandshakeStatus.NEED_UNWRAP || hs == HandshakeStatus.NEED_WRAP || hs == HandshakeStatus.NEED_TASK)) {
             throw failure("renegotiation refused: the " + peerRole + " started a new handshake (TLS 1.2); loomframe does not renegotiate", null);
         }
     }
@@ -388,7 +409,7 @@ public final class TlsEngine {
     public ByteBuffer closeNotify() {
         if (!handshakeDone || neverStarted || engine.isOutboundDone()) return null;
         engine.closeOutbound();
-        ByteBuffer b = buffers.take(buffers.recordSize());
+        ByteBuffer b = buffers.take(Math.max(buffers.recordSize(), engine.getSession().getPacketBufferSize()));
         try {
             engine.wrap(EMPTY, b);
             b.flip();
@@ -408,7 +429,7 @@ public final class TlsEngine {
         netIn = appIn = netOut = null;
     }
 
-    /** Bytes of buffers held now (tests: an idle connection holds none). */
+    /** Bytes of buffers held now (tests: between records, outside a read, none). */
     public int heldBytes() {
         return (netIn == null ? 0 : netIn.capacity()) + (appIn == null ? 0 : appIn.capacity())
                 + (netOut == null ? 0 : netOut.capacity());
@@ -416,12 +437,19 @@ public final class TlsEngine {
 
     // --- helpers ------------------------------------------------------------------------------
 
+    /**
+     * Room to wrap into: at least {@code capacity}, and never less than the session's packet size,
+     * which is not fixed — a peer that sends one record over 16 KiB (the JDK accepts up to 32 KiB)
+     * makes the engine expand it for the rest of the session, and wrap then refuses any smaller room.
+     */
     private void openOutbound(int capacity) {
+        int packet = engine.getSession().getPacketBufferSize();
+        capacity = Math.max(capacity, packet);
         if (netOut == null) {
             netOut = buffers.take(capacity);
         } else {
             netOut.compact();                                       // what is still unsent stays first
-            if (netOut.remaining() < engine.getSession().getPacketBufferSize()) {
+            if (netOut.remaining() < packet) {
                 ByteBuffer bigger = buffers.take(capacity + netOut.position());
                 netOut.flip();
                 bigger.put(netOut);
@@ -434,9 +462,12 @@ public final class TlsEngine {
     /** Back to filling after an unwrap (the buffer was flipped for it); an empty buffer goes back to the pool. */
     private void compactInbound() {
         if (netIn == null) return;
+        boolean filled = netIn.limit() == netIn.capacity();        // the last read filled the buffer: more was waiting
         netIn.compact();
         if (netIn.position() == 0) {
-            if (netIn.capacity() < buffers.largeSize()) startLarge = false;
+            // Start the next read large only while the peer keeps the socket full: a read that
+            // drained it means the peer paused, and a quiet connection must not park on 64 KiB.
+            if (netIn.capacity() < buffers.largeSize() || !filled) startLarge = false;
             buffers.give(netIn);
             netIn = null;
         }

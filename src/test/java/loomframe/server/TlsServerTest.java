@@ -212,6 +212,57 @@ class TlsServerTest {
         }
     }
 
+    /**
+     * A ClientHello in one record of over 16 KiB (which the JDK accepts, up to 32 KiB) grows the
+     * session's packet size: the server's handshake records must be wrapped with that much room,
+     * or wrap refuses every time and the connection spins without I/O, holding its thread.
+     */
+    @ParameterizedTest
+    @EnumSource(Impl.class)
+    void answersAClientHelloSentAsOneOversizedRecord(Impl impl) throws Exception {
+        try (Server server = start(impl, TestTls.server(false, "TLSv1.2"))) {
+            for (int i = 0; i < 3; i++) {                                 // more than the async server's group threads
+                try (var socket = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), server.port())) {
+                    socket.setSoTimeout(10_000);
+                    socket.getOutputStream().write(clientHelloInOneRecord(17_000));
+                    byte[] header = socket.getInputStream().readNBytes(5);
+                    assertEquals(5, header.length, "the server's first record");
+                    assertEquals(0x16, header[0], "a handshake record (ServerHello), not silence: " + java.util.HexFormat.of().formatHex(header));
+                }
+            }
+            assertStillServing(server);
+        }
+    }
+
+    /** A TLS 1.2 ClientHello (ECDHE with ECDSA or RSA, AES-GCM) padded so that its record is {@code padding}+ bytes. */
+    private static byte[] clientHelloInOneRecord(int padding) {
+        var ext = new java.io.ByteArrayOutputStream();
+        writeExtension(ext, 0x000a, new byte[] {0, 4, 0, 0x17, 0, 0x1d});            // supported_groups: secp256r1, x25519
+        writeExtension(ext, 0x000b, new byte[] {1, 0});                              // ec_point_formats: uncompressed
+        writeExtension(ext, 0x000d, new byte[] {0, 6, 4, 3, 8, 4, 4, 1});            // signature_algorithms
+        writeExtension(ext, 0x0015, new byte[padding]);                              // padding (RFC 7685)
+        var body = new java.io.ByteArrayOutputStream();
+        body.write(3);
+        body.write(3);                                                               // TLS 1.2
+        body.writeBytes(new byte[32]);                                               // random
+        body.write(0);                                                               // no session id
+        body.writeBytes(new byte[] {0, 8, (byte) 0xC0, 0x2B, (byte) 0xC0, 0x2C, (byte) 0xC0, 0x2F, (byte) 0xC0, 0x30});
+        body.writeBytes(new byte[] {1, 0});                                          // no compression
+        body.write(ext.size() >> 8);
+        body.write(ext.size());
+        body.writeBytes(ext.toByteArray());
+        int n = body.size();
+        var record = new java.io.ByteArrayOutputStream();
+        record.writeBytes(new byte[] {0x16, 3, 1, (byte) ((n + 4) >> 8), (byte) (n + 4), 1, (byte) (n >> 16), (byte) (n >> 8), (byte) n});
+        record.writeBytes(body.toByteArray());
+        return record.toByteArray();
+    }
+
+    private static void writeExtension(java.io.ByteArrayOutputStream out, int type, byte[] data) {
+        out.writeBytes(new byte[] {(byte) (type >> 8), (byte) type, (byte) (data.length >> 8), (byte) data.length});
+        out.writeBytes(data);
+    }
+
     @ParameterizedTest
     @EnumSource(Impl.class)
     void treatsAConnectionClosedBeforeAnyByteAsNoError(Impl impl) throws Exception {

@@ -83,7 +83,7 @@ class TlsEngineTest {
         assertArrayEquals(data, receive(s, data.length, 8));
         assertEquals(0, s.unwrap(new ByteBuffer[] {ByteBuffer.allocate(8)}, 0, 1), "nothing more");
         assertEquals(TlsEngine.Next.READ, s.need());
-        assertEquals(0, s.heldBytes(), "an idle connection holds no TLS buffer");
+        assertEquals(0, s.heldBytes(), "between records, outside a read: no TLS buffer held");
         assertTrue(serverBuffers.keptBytes() > 0, "they went back to the pool");
     }
 

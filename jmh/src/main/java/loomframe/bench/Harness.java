@@ -101,17 +101,32 @@ final class Harness {
         }
     }
 
+    /**
+     * The code measured: HEAD, with "-dirty" if tracked code differs from it. The results and the
+     * documents generated from them do not count: the runs of one session write them one after
+     * another, and the later runs measured the same code.
+     */
     private static String commit() {
+        String head = git("rev-parse", "--short", "HEAD");
+        if (head == null) return "unknown";
+        String changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)jmh/results",
+                ":(exclude,glob)docs/*.md", ":(exclude,glob)docs/*.png", ":(exclude)README.md");
+        return changed == null || !changed.isEmpty() ? head + "-dirty" : head;
+    }
+
+    private static String git(String... args) {
+        var command = new java.util.ArrayList<String>();
+        command.add("git");
+        command.addAll(java.util.List.of(args));
         try {
-            Process p = new ProcessBuilder("git", "describe", "--always", "--dirty").directory(root().toFile())
-                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            Process p = new ProcessBuilder(command).directory(root().toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
             String out = new String(p.getInputStream().readAllBytes()).trim();
-            return p.waitFor() == 0 ? out : "unknown";
+            return p.waitFor() == 0 ? out : null;
         } catch (IOException e) {
-            return "unknown";
+            return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return "unknown";
+            return null;
         }
     }
 

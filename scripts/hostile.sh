@@ -41,8 +41,9 @@ for impl in "${IMPLS[@]}"; do
     "$java" -Xmx1g -cp "$cp" loomframe.server.HostileMix 127.0.0.1 "$port" "$SECONDS_ATTACK" "$IDLE" "$seed" "$pid" >"$work/attack.txt"
     status=0; wait "$pid" || status=$?
     peak=$(sort -n "$work/hwm" | tail -1)
-    errors=$(grep -cE 'OutOfMemoryError|StackOverflowError' "$work/server.err" "$work/server.out" | awk -F: '{s += $2} END {print s}')
-    final=$(grep -E '^final stats' "$work/server.out" | tail -1)
+    # grep finds nothing in a good run and exits 1: under pipefail that must not end the script
+    errors=$(cat "$work/server.err" "$work/server.out" | { grep -cE 'OutOfMemoryError|StackOverflowError' || true; })
+    final=$({ grep -E '^final stats' "$work/server.out" || true; } | tail -1)
 
     echo "== $impl, seed $seed, -Xmx$HEAP, idle ${IDLE}s, ${SECONDS_ATTACK}s attack, then SIGTERM"
     echo "baseline (good client alone): $(head -1 "$work/baseline.txt")"

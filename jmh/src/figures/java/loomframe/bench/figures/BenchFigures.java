@@ -608,13 +608,18 @@ public final class BenchFigures {
                 + (perf ? " of the reads: found nothing |" : "") + "\n| --- | --- |" + " --- |".repeat(cols.size() + (perf ? 2 : 1)) + "\n");
         rows.forEach((k, calls) -> {
             s.append("| ").append(k);
+            JsonObject x = raw.get(k);
+            if (calls.isEmpty() && !x.has("all")) {                  // the tracer reported nothing: say so, not zeros
+                s.append(" |").append(" |".repeat(cols.size())).append(" not counted: the tracer reported nothing |")
+                        .append(perf ? " |" : "").append('\n');
+                return;
+            }
             double listed = 0;
             for (String c : cols) {
                 Double v = calls.get(c);
                 s.append(" | ").append(v == null ? "" : String.format(Locale.ROOT, "%.2f", v));
                 listed += v == null ? 0 : v;
             }
-            JsonObject x = raw.get(k);
             s.append(String.format(Locale.ROOT, " | %.2f |", x.has("all") ? x.get("all").getAsDouble() : listed));
             if (perf) s.append(String.format(Locale.ROOT, " %.2f |", x.has("empty_reads") ? x.get("empty_reads").getAsDouble() : 0));
             s.append('\n');

@@ -33,11 +33,14 @@ trap cleanup EXIT
 
 ./loomframe --version >/dev/null               # builds target/loomframe.jar once, before two servers start
 
-# A port nobody listens on now (HAProxy cannot take port 0 and tell us which it got).
+# A port nobody listens on now (HAProxy cannot take port 0 and tell us which it got), below the
+# kernel's ephemeral range: a port in that range may be the local end of any outgoing connection,
+# which a listener cannot bind even though nothing answers a connect to it.
 free_port() {
-    local p
+    local p low
+    low=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
     for _ in $(seq 1 50); do
-        p=$((20000 + RANDOM % 40000))
+        p=$((10000 + RANDOM % (low - 10000)))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
     done
     return 1
@@ -114,7 +117,8 @@ wait_for() {   # wait_for SECONDS DESCRIPTION COMMAND...
     for _ in $(seq 1 $((seconds * 10))); do "$@" && return 0; sleep 0.1; done
     say "timed out after ${seconds}s waiting for $what"; return 1
 }
-wait_for 15 "HAProxy to see both servers UP" bash -c "[ \"\$(curl -fsS --max-time 2 'http://127.0.0.1:$STATS/stats;csv' 2>/dev/null | grep -c '^loomframe,[ab],.*,UP,')\" = 2 ]"
+wait_for 15 "HAProxy to see both servers UP" bash -c "[ \"\$(curl -fsS --max-time 2 'http://127.0.0.1:$STATS/stats;csv' 2>/dev/null | grep -c '^loomframe,[ab],.*,UP,')\" = 2 ]" \
+    || { say "haproxy's log:"; tail -20 "$WORK/haproxy.log" >&2; exit 1; }
 say "haproxy on 127.0.0.1:$FRONT: a $(stat a status), b $(stat b status)"
 
 problems=()

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.PriorityQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 
 /**
  * The server-wide budget of bytes held for frames ({@code --max-buffered}), shared by every
@@ -22,15 +23,26 @@ import java.util.concurrent.locks.ReentrantLock;
  *       them, granted oldest frame first (a ticket taken when a frame first waits).</li>
  *   <li><b>One frame in overdraft.</b> When the share is spent and the oldest waiting frame does not
  *       fit, it alone may grow past {@code max}, up to {@code max + overdraft}: so an honest frame of
- *       {@code --max-frame} can always finish, however many half-sent frames fill the share. If
- *       the frame in overdraft stops arriving (no bytes for {@link #STALL_NANOS}), the overdraft
- *       passes to the next waiter, within the same ceiling: what the stalled frame keeps still
- *       counts, so the bound holds whatever the peers do.</li>
+ *       {@code --max-frame} can always finish, however many half-sent frames fill the share. When
+ *       bytes come back, the frame in overdraft is served before anyone in line. If it stops
+ *       arriving (no bytes for {@link #STALL_NANOS} while it could read), the overdraft passes to
+ *       the next waiter, within the same ceiling: what the stalled frame keeps still counts, so the
+ *       bound holds whatever the peers do.</li>
  *   <li><b>The small-frame reserve</b>: frames that fit one chunk take it from a reserve of their
  *       own and never wait behind large ones, so a client of small frames is served while 16 MiB
  *       frames queue.</li>
  * </ul>
  * So the bytes held never exceed {@code max + overdraft + smallReserve}.
+ *
+ * <h2>Why the line always moves</h2>
+ * A connection's idle deadline stops while it waits here (the server, not its peer, is keeping it),
+ * so a wait that could never end would hold the connection for good. Every waiting frame but two
+ * kinds took its bytes while the total was within {@code max}, so together they hold at most
+ * {@code max}, and the frame in overdraft, served first, always finds room for the rest of its
+ * frame once everything else has come back. The two kinds: the frame in overdraft itself, and a
+ * frame that lost the overdraft for stalling ({@link Account#overdraftLost}), which may hold bytes
+ * past {@code max}. That one waits with its deadline running: if its bytes are what the frame in
+ * overdraft needs, its deadline frees them.
  *
  * <h2>Whose thread does what</h2>
  * A grant is found on whichever thread released bytes, under the lock; the waiters' wake-ups run
@@ -47,6 +59,7 @@ public final class BufferBudget {
     private final long max;
     private final long ceiling;
     private final long smallReserve;
+    private final LongSupplier clock;                        // System::nanoTime but in tests
     private final AtomicLong used = new AtomicLong();       // main share and overdraft, reservations included
     private final AtomicLong smallUsed = new AtomicLong();
     // tag::budget-lock[]
@@ -63,9 +76,15 @@ public final class BufferBudget {
      * @param smallReserve the small-frame reserve
      */
     public BufferBudget(long max, long overdraft, long smallReserve) {
+        this(max, overdraft, smallReserve, System::nanoTime);
+    }
+
+    /** With a clock of its own, for tests that play time forward. */
+    BufferBudget(long max, long overdraft, long smallReserve, LongSupplier clock) {
         this.max = max;
         this.ceiling = max + overdraft;
         this.smallReserve = smallReserve;
+        this.clock = clock;
     }
 
     public long max() { return max; }
@@ -94,8 +113,11 @@ public final class BufferBudget {
         List<Runnable> wakes = new ArrayList<>();
         lock.lock();
         try {
-            if (overdraft == holder && !holder.queued && now - holder.lastProgress >= STALL_NANOS) {
+            // Stalled only if it could read: not while it waits in line, nor while a grant it has
+            // not taken yet waits for its thread (the server's delay, not the peer's).
+            if (overdraft == holder && !holder.queued && !holder.granted && now - holder.lastProgress >= STALL_NANOS) {
                 overdraft = null;
+                holder.overdraftLost = true;
                 grantInOrder(wakes, now);
             }
         } finally {
@@ -125,6 +147,8 @@ public final class BufferBudget {
         // Written by the owner and the granter, read by the sweeper:
         private volatile long lastProgress;
         private volatile boolean granted;
+        // Written under the lock, read by the owner:
+        private volatile boolean overdraftLost;
 
         private Account() {}
 
@@ -186,20 +210,24 @@ public final class BufferBudget {
         }
 
         private long takeReservation(long want) {
+            List<Runnable> wakes = new ArrayList<>(0);
+            long got;
             lock.lock();
             try {
-                long got = reserved;
+                got = Math.min(reserved, want);
+                long extra = reserved - got;
                 reserved = 0;
                 granted = false;
                 held += got;
-                long extra = got - Math.min(got, want);
-                if (extra == 0) return got;
-                held -= extra;                                     // asked for less this time: give the rest back
-                used.addAndGet(-extra);
-                return got - extra;
+                if (extra > 0) {                                   // asked for less this time: the rest goes to the line
+                    used.addAndGet(-extra);
+                    grantInOrder(wakes, clock.getAsLong());
+                }
             } finally {
                 lock.unlock();
             }
+            wake(wakes);
+            return got;
         }
 
         /**
@@ -218,7 +246,7 @@ public final class BufferBudget {
                 queued = true;
                 waiting.add(this);
                 waitingCount = waiting.size();
-                grantInOrder(wakes, System.nanoTime());
+                grantInOrder(wakes, clock.getAsLong());
             } finally {
                 lock.unlock();
             }
@@ -256,9 +284,19 @@ public final class BufferBudget {
             smallUsed.addAndGet(-bytes);
         }
 
+        /**
+         * Whether this frame held the overdraft and lost it for stalling. Until the frame completes
+         * or gets the overdraft again, its waits in line do not stop its idle deadline: it may hold
+         * bytes past the share, and then only its deadline can give them back to the frame that
+         * now holds the overdraft.
+         */
+        public boolean overdraftLost() {
+            return overdraftLost;
+        }
+
         /** Bytes of the frame in progress arrived: it is not stalled (keeps any overdraft). */
         public void progress() {
-            if (overdraft == this) lastProgress = System.nanoTime();
+            if (overdraft == this) lastProgress = clock.getAsLong();
         }
 
         /**
@@ -272,9 +310,10 @@ public final class BufferBudget {
             try {
                 ticket = NO_TICKET;
                 hasTicket = false;
+                overdraftLost = false;
                 if (overdraft == this) {
                     overdraft = null;
-                    grantInOrder(wakes, System.nanoTime());
+                    grantInOrder(wakes, clock.getAsLong());
                 }
             } finally {
                 lock.unlock();
@@ -295,12 +334,13 @@ public final class BufferBudget {
                     reserved = 0;
                 }
                 granted = false;
+                overdraftLost = false;
                 if (overdraft == this) overdraft = null;
                 if (held > 0) {
                     used.addAndGet(-held);
                     held = 0;
                 }
-                grantInOrder(wakes, System.nanoTime());
+                grantInOrder(wakes, clock.getAsLong());
             } finally {
                 lock.unlock();
             }
@@ -338,7 +378,7 @@ public final class BufferBudget {
         List<Runnable> wakes = new ArrayList<>();
         lock.lock();
         try {
-            grantInOrder(wakes, System.nanoTime());
+            grantInOrder(wakes, clock.getAsLong());
         } finally {
             lock.unlock();
         }
@@ -346,27 +386,36 @@ public final class BufferBudget {
     }
 
     // tag::budget-grant[]
-    /** Under the lock: reserves room for waiters, oldest frame first; if the oldest does not fit, it may go into overdraft. */
+    /**
+     * Under the lock: reserves room for waiters. The frame in overdraft first, since it is the one
+     * that can always finish; then the line, oldest frame first. If the oldest does not fit the
+     * share and nobody holds the overdraft, it takes it.
+     */
     private void grantInOrder(List<Runnable> wakes, long now) {
+        Account holder = overdraft;
+        if (holder != null && holder.queued) grant(holder, ceiling, wakes, now);
         while (!waiting.isEmpty()) {
             Account a = waiting.peek();
-            long limit = a == overdraft ? ceiling : max;
-            long got = Math.min(a.wanted, Math.max(0, (limit - used.get()) / UNIT * UNIT));
-            if (got < a.atLeast || got == 0) {
-                if (overdraft == null) {                            // the share is spent: the oldest frame may overdraw it
-                    overdraft = a;
-                    a.lastProgress = now;
-                    continue;
-                }
-                break;                                              // wait for bytes to come back
-            }
-            used.addAndGet(got);
-            a.reserved += got;
-            a.granted = true;
-            Runnable wake = a.onGrant;
-            a.leaveLine();
-            if (wake != null) wakes.add(wake);
+            if (grant(a, a == overdraft ? ceiling : max, wakes, now)) continue;
+            if (overdraft != null) break;                           // wait for bytes to come back
+            overdraft = a;                                          // the share is spent: the oldest frame may overdraw it
+            a.overdraftLost = false;
+            a.lastProgress = now;
         }
+    }
+
+    /** Under the lock: reserves what {@code a} asked for, if at least its least fits under {@code limit}. */
+    private boolean grant(Account a, long limit, List<Runnable> wakes, long now) {
+        long got = Math.min(a.wanted, Math.max(0, (limit - used.get()) / UNIT * UNIT));
+        if (got < a.atLeast || got == 0) return false;
+        used.addAndGet(got);
+        a.reserved += got;
+        a.granted = true;
+        if (a == overdraft) a.lastProgress = now;                   // its stall clock starts when it can read
+        Runnable wake = a.onGrant;
+        a.leaveLine();
+        if (wake != null) wakes.add(wake);
+        return true;
     }
     // end::budget-grant[]
 

@@ -92,6 +92,208 @@ class BufferBudgetTest {
         assertEquals(0, budget.waitingCount());
     }
 
+    /**
+     * The wedge CI found under the hostile mix: a frame loses the overdraft, the next frame takes
+     * it and fills the ceiling, then the first one asks again and, holding the older ticket, heads
+     * the line. Bytes coming back must go to the frame in overdraft (which can finish), not stop
+     * at the head of the line (which cannot); and the frame that lost the overdraft waits with its
+     * deadline running, since only its own bytes may be what the other needs.
+     */
+    @Test
+    void theFrameInOverdraftIsServedFirstEvenBehindAFrameThatLostIt() {
+        var budget = new BufferBudget(4 * C, 8 * C, 0);
+        var share = budget.open();
+        var first = budget.open();
+        var second = budget.open();
+        assertEquals(4 * C, share.acquire(4 * C, C), "the share is spent");
+        assertEquals(0, first.acquire(2 * C, C));
+        var firstWake = new Wake();
+        first.await(firstWake);
+        assertTrue(firstWake.ran(), "the oldest waiter goes into overdraft");
+        assertEquals(2 * C, first.acquire(2 * C, C));
+        assertEquals(0, second.acquire(2 * C, C));
+        var secondWake = new Wake();
+        second.await(secondWake);
+        assertFalse(secondWake.ran());
+        assertFalse(first.overdraftLost());
+
+        budget.sweep(System.nanoTime() + BufferBudget.STALL_NANOS + 1);   // the first frame stalls: it loses the overdraft
+        assertTrue(first.overdraftLost(), "its waits no longer stop its deadline");
+        assertEquals(1, secondWake.runs.get(), "the second frame takes the overdraft");
+        assertEquals(2 * C, second.acquire(2 * C, C));
+        assertEquals(4 * C, second.acquire(4 * C, C), "and grows to the ceiling");
+        assertEquals(12 * C, budget.used());
+        assertEquals(0, second.acquire(2 * C, C), "its last two chunks do not fit");
+        var secondWake2 = new Wake();
+        second.await(secondWake2);
+        assertEquals(0, first.acquire(2 * C, C), "the first frame resumes, and cannot have more");
+        var firstWake2 = new Wake();
+        first.await(firstWake2);                                   // heads the line: its ticket is older
+
+        share.release(4 * C);
+        assertEquals(1, secondWake2.runs.get(), "bytes that came back went to the frame in overdraft");
+        assertFalse(firstWake2.ran(), "not to the head of the line, which cannot overdraw the share");
+        assertEquals(2 * C, second.acquire(2 * C, C));
+        second.frameDone();                                        // it finishes ...
+        second.release(8 * C);                                     // ... and its reply is written
+        assertEquals(1, firstWake2.runs.get(), "then the first frame goes on, in overdraft again");
+        assertFalse(first.overdraftLost(), "and its waits stop its deadline again");
+        assertEquals(2 * C, first.acquire(2 * C, C));
+        for (var a : List.of(share, first, second)) a.close();
+        assertEquals(0, budget.used());
+        assertEquals(0, budget.waitingCount());
+    }
+
+    /** A grant the frame in overdraft has not taken yet is the server's delay, not a stall: the overdraft stays. */
+    @Test
+    void aFrameInOverdraftKeepsItWhileItsGrantWaitsForItsThread() {
+        var budget = new BufferBudget(4 * C, 8 * C, 0);
+        var share = budget.open();
+        var holder = budget.open();
+        var next = budget.open();
+        assertEquals(4 * C, share.acquire(4 * C, C));
+        assertEquals(0, holder.acquire(8 * C, C));
+        holder.await(new Wake());                                  // into overdraft, granted, not taken yet
+        assertEquals(0, next.acquire(C, C));
+        var nextWake = new Wake();
+        next.await(nextWake);
+        budget.sweep(System.nanoTime() + BufferBudget.STALL_NANOS + 1);
+        assertFalse(holder.overdraftLost(), "an untaken grant is not a stall");
+        assertFalse(nextWake.ran());
+        assertEquals(8 * C, holder.acquire(8 * C, C), "the whole grant is still there");
+        for (var a : List.of(share, holder, next)) a.close();
+        assertEquals(0, budget.used());
+    }
+
+    /**
+     * The line always moves, whatever stalls and resumes: a seeded simulation of connections whose
+     * frames arrive a few chunks at a time, stall mid-frame and resume, and are answered, with the
+     * idle deadline run the way the server runs it (stopped while a frame waits for the budget,
+     * unless the frame lost the overdraft) and the sweeper handing the overdraft on. Time is played
+     * forward in steps of 100 ms. Checked: the bound is never passed; only a frame that stalled is
+     * ever closed at its deadline; and once the stalls stop, every connection completes frames
+     * again. Before the frame in overdraft was served first, seeds wedged for good here: every frame
+     * waiting, none granted, no deadline running.
+     */
+    @Test
+    void theLineAlwaysMovesWhateverStallsAndResumes() {
+        long seed = TestSeeds.seed("theLineAlwaysMovesWhateverStallsAndResumes");
+        for (int run = 0; run < 300; run++) new LineSimulation(seed + run).run();
+    }
+
+    /** One run of {@link #theLineAlwaysMovesWhateverStallsAndResumes}: 6 connections, a share of 8 chunks, frames of 1 to 8. */
+    private static final class LineSimulation {
+        static final long TICK = 100_000_000L;                     // 100 ms
+        static final int IDLE = 50;                                // the idle timeout, in ticks
+        static final int STALLS_UNTIL = 600, CALM_UNTIL = 1200;
+        final long seed;
+        final Random random;
+        long now;
+        final BufferBudget budget = new BufferBudget(8 * C, 8 * C, 0, () -> now);
+        final List<Conn> conns = new ArrayList<>();
+
+        final class Conn {
+            BufferBudget.Account memory;
+            int frame, arrived;                                    // chunks
+            int replyTicks;                                        // > 0: the reply is being written
+            Wake wake;                                             // non-null while waiting for a grant
+            boolean waitStopsDeadline;
+            long deadline, pausedFor;
+            long stalledUntil;
+            boolean stalledThisFrame;
+            int framesAfterCalm;
+
+            void open(long tick) {
+                memory = budget.open();
+                newFrame(tick);
+            }
+
+            void newFrame(long tick) {
+                frame = 1 + random.nextInt(8);
+                arrived = 0;
+                replyTicks = 0;
+                deadline = tick + IDLE;
+                stalledThisFrame = false;
+            }
+
+            void step(long tick) {
+                if (replyTicks > 0) {
+                    if (--replyTicks == 0) {
+                        memory.release((long) arrived * C);
+                        newFrame(tick);
+                    }
+                    return;
+                }
+                if (wake != null) {
+                    if (!wake.ran()) return;
+                    wake = null;
+                    if (waitStopsDeadline) deadline = tick + pausedFor;
+                }
+                if (tick < stalledUntil) return;
+                if (tick < STALLS_UNTIL && arrived > 0 && random.nextInt(40) == 0) {
+                    stalledUntil = tick + 5 + random.nextInt(60);  // the peer stops mid-frame, perhaps past its deadline
+                    stalledThisFrame = true;
+                    return;
+                }
+                int want = Math.min(frame - arrived, 1 + random.nextInt(3));
+                long got = memory.acquire((long) want * C, C);
+                if (got == 0) {
+                    wake = new Wake();
+                    waitStopsDeadline = !memory.overdraftLost();
+                    pausedFor = deadline - tick;
+                    memory.await(wake);
+                    return;
+                }
+                arrived += (int) (got / C);
+                memory.progress();
+                if (arrived == frame) {
+                    memory.frameDone();
+                    if (tick >= CALM_UNTIL - 400) framesAfterCalm++;
+                    replyTicks = 1 + random.nextInt(3);
+                }
+            }
+
+            boolean deadlineRuns() {
+                return replyTicks == 0 && (wake == null || !waitStopsDeadline);
+            }
+
+            void expire(long tick) {
+                assertTrue(stalledThisFrame, "a frame that never stalled was closed at its deadline (tick " + tick + "): seed " + seed);
+                if (wake != null) memory.cancelWait();
+                memory.close();
+                wake = null;
+                stalledUntil = 0;
+                open(tick);
+            }
+        }
+
+        LineSimulation(long seed) {
+            this.seed = seed;
+            this.random = new Random(seed);
+        }
+
+        void run() {
+            for (int i = 0; i < 6; i++) {
+                var c = new Conn();
+                c.open(0);
+                conns.add(c);
+            }
+            for (long tick = 0; tick < CALM_UNTIL; tick++) {
+                now = tick * TICK;
+                List<Conn> order = new ArrayList<>(conns);
+                java.util.Collections.shuffle(order, random);
+                for (Conn c : order) c.step(tick);
+                for (Conn c : conns) if (c.deadlineRuns() && tick > c.deadline) c.expire(tick);
+                budget.sweep(now);
+                assertTrue(budget.used() <= budget.bound(), "used " + budget.used() + " past the bound: seed " + seed);
+            }
+            for (int i = 0; i < conns.size(); i++) {
+                assertTrue(conns.get(i).framesAfterCalm > 0,
+                        "connection " + i + " completed no frame in the last 400 ticks, with every peer sending: the line wedged; seed " + seed);
+            }
+        }
+    }
+
     @Test
     void thousandsOfWaitersAreGrantedAtOnceWithoutDeepeningTheStack() {
         int waiters = 5000;

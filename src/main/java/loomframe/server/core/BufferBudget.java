@@ -2,7 +2,7 @@ package loomframe.server.core;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.PriorityQueue;
+import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
@@ -21,28 +21,28 @@ import java.util.function.LongSupplier;
  * <ul>
  *   <li><b>The main share</b>, {@code max} bytes: frames in progress and the replies still viewing
  *       them, granted oldest frame first (a ticket taken when a frame first waits).</li>
- *   <li><b>One frame in overdraft.</b> When the share is spent and the oldest waiting frame does not
- *       fit, it alone may grow past {@code max}, up to {@code max + overdraft}: so an honest frame of
- *       {@code --max-frame} can always finish, however many half-sent frames fill the share. When
- *       bytes come back, the frame in overdraft is served before anyone in line. If it stops
- *       arriving (no bytes for {@link #STALL_NANOS} while it could read), the overdraft passes to
- *       the next waiter, within the same ceiling: what the stalled frame keeps still counts, so the
- *       bound holds whatever the peers do.</li>
+ *   <li><b>One frame in overdraft.</b> When the share is spent, the oldest waiting frame whose rest
+ *       fits under {@code max + overdraft} (the oldest of all, unless frames that lost the overdraft
+ *       hold bytes past the share) alone may grow past {@code max}: so an honest frame of
+ *       {@code --max-frame} can always finish, however many half-sent frames fill the share. If it
+ *       stops arriving (no bytes for {@link #STALL_NANOS} while it could read), the overdraft
+ *       passes to the oldest waiter whose frame can finish in what is left under the same ceiling:
+ *       what the stalled frame keeps still counts, so the bound holds whatever the peers do.</li>
  *   <li><b>The small-frame reserve</b>: frames that fit one chunk take it from a reserve of their
  *       own and never wait behind large ones, so a client of small frames is served while 16 MiB
  *       frames queue.</li>
  * </ul>
- * So the bytes held never exceed {@code max + overdraft + smallReserve}.
+ * So the bytes held never exceed {@code max + overdraft + smallReserve}, the overdraft rounded up to whole chunks.
  *
  * <h2>Why the line always moves</h2>
  * A connection's idle deadline stops while it waits here (the server, not its peer, is keeping it),
- * so a wait that could never end would hold the connection for good. Every waiting frame but two
- * kinds took its bytes while the total was within {@code max}, so together they hold at most
- * {@code max}, and the frame in overdraft, served first, always finds room for the rest of its
- * frame once everything else has come back. The two kinds: the frame in overdraft itself, and a
- * frame that lost the overdraft for stalling ({@link Account#overdraftLost}), which may hold bytes
- * past {@code max}. That one waits with its deadline running: if its bytes are what the frame in
- * overdraft needs, its deadline frees them.
+ * so a wait that could never end would hold the connection for good, and nothing may depend on
+ * deadlines (they can be off). What keeps the line moving: a frame goes into overdraft only when
+ * the rest of it fits under the ceiling, and nobody else can take that room, since everyone else
+ * stops at {@code max} (and below {@code max} the room left is a whole {@code --max-frame}). When
+ * bytes come back, the frame in overdraft is served before the line. So it finishes as soon as its
+ * peer sends the rest, whatever the others do; and a frame that lost the overdraft for stalling,
+ * which may hold bytes past {@code max}, can never wedge the frame that holds it now.
  *
  * <h2>Whose thread does what</h2>
  * A grant is found on whichever thread released bytes, under the lock; the waiters' wake-ups run
@@ -65,10 +65,11 @@ public final class BufferBudget {
     // tag::budget-lock[]
     private final ReentrantLock lock = new ReentrantLock();  // not synchronized: waiters may be virtual threads
     // end::budget-lock[]
-    private final PriorityQueue<Account> waiting = new PriorityQueue<>((a, b) -> Long.compare(a.ticket, b.ticket));
+    private final TreeSet<Account> waiting = new TreeSet<>((a, b) -> Long.compare(a.ticket, b.ticket));  // oldest frame first
     private volatile int waitingCount;                       // waiting.size(), readable without the lock
     private volatile Account overdraft;                      // written under the lock
     private long nextTicket;                                 // guarded by lock
+    private long noneFitsBelow;                              // guarded by lock: room below which no waiter can finish (0: look)
 
     /**
      * @param max          the main share ({@code --max-buffered})
@@ -82,7 +83,7 @@ public final class BufferBudget {
     /** With a clock of its own, for tests that play time forward. */
     BufferBudget(long max, long overdraft, long smallReserve, LongSupplier clock) {
         this.max = max;
-        this.ceiling = max + overdraft;
+        this.ceiling = max + (overdraft + UNIT - 1) / UNIT * UNIT;  // whole chunks: a frame of --max-frame always fits
         this.smallReserve = smallReserve;
         this.clock = clock;
     }
@@ -117,8 +118,8 @@ public final class BufferBudget {
             // not taken yet waits for its thread (the server's delay, not the peer's).
             if (overdraft == holder && !holder.queued && !holder.granted && now - holder.lastProgress >= STALL_NANOS) {
                 overdraft = null;
-                holder.overdraftLost = true;
-                grantInOrder(wakes, now);
+                chooseOverdraft(wakes, now);
+                if (overdraft == null) overdraft = holder;          // nobody else could finish in what is left: it keeps it
             }
         } finally {
             lock.unlock();
@@ -140,27 +141,27 @@ public final class BufferBudget {
         // Guarded by the lock:
         private long ticket = NO_TICKET;
         private long wanted;            // asked for when refused ...
-        private long atLeast;           // ... and the least that would do
+        private long atLeast;           // ... and the least that would do ...
+        private long needs;             // ... and what the rest of the frame needs
         private long reserved;          // granted while waiting, not yet taken
         private boolean queued;
         private Runnable onGrant;
         // Written by the owner and the granter, read by the sweeper:
         private volatile long lastProgress;
         private volatile boolean granted;
-        // Written under the lock, read by the owner:
-        private volatile boolean overdraftLost;
 
         private Account() {}
 
         // tag::budget-acquire[]
         /**
          * Asks for up to {@code want} bytes of the main share for the frame in progress, accepting
-         * no fewer than {@code least} (both whole chunks).
+         * no fewer than {@code least}, when the rest of the frame {@code needs} (all whole chunks;
+         * {@code needs}, at least {@code want}, decides whether the frame may go into overdraft).
          *
          * @return the bytes granted and now counted, between {@code least} and {@code want}; or 0:
          *         refused, stop reading, {@link #await} a grant, then ask again
          */
-        public long acquire(long want, long least) {
+        public long acquire(long want, long least, long needs) {
             if (granted) return takeReservation(want);
             if (waitingCount == 0 || overdraft == this) {            // nobody in line before us
                 long got = tryAdd(used, want, least, overdraft == this ? ceiling : max);
@@ -171,7 +172,7 @@ public final class BufferBudget {
             }
             lock.lock();
             try {                                                   // in line: oldest frame first
-                boolean first = overdraft == this || waiting.isEmpty() || ticket < waiting.peek().ticket;
+                boolean first = overdraft == this || waiting.isEmpty() || ticket < waiting.first().ticket;
                 long got = first ? tryAdd(used, want, least, overdraft == this ? ceiling : max) : 0;
                 if (got > 0) {
                     held += got;
@@ -179,12 +180,18 @@ public final class BufferBudget {
                 }
                 wanted = want;
                 atLeast = least;
+                this.needs = Math.max(needs, want);
                 return 0;
             } finally {
                 lock.unlock();
             }
         }
         // end::budget-acquire[]
+
+        /** {@link #acquire(long, long, long)} for a frame whose rest is {@code want}. */
+        public long acquire(long want, long least) {
+            return acquire(want, least, want);
+        }
 
         /**
          * Takes {@code bytes} only if that leaves at least half the main share free and nobody is
@@ -246,6 +253,7 @@ public final class BufferBudget {
                 queued = true;
                 waiting.add(this);
                 waitingCount = waiting.size();
+                noneFitsBelow = Math.min(noneFitsBelow, needs);      // a newcomer that fits is looked at
                 grantInOrder(wakes, clock.getAsLong());
             } finally {
                 lock.unlock();
@@ -284,16 +292,6 @@ public final class BufferBudget {
             smallUsed.addAndGet(-bytes);
         }
 
-        /**
-         * Whether this frame held the overdraft and lost it for stalling. Until the frame completes
-         * or gets the overdraft again, its waits in line do not stop its idle deadline: it may hold
-         * bytes past the share, and then only its deadline can give them back to the frame that
-         * now holds the overdraft.
-         */
-        public boolean overdraftLost() {
-            return overdraftLost;
-        }
-
         /** Bytes of the frame in progress arrived: it is not stalled (keeps any overdraft). */
         public void progress() {
             if (overdraft == this) lastProgress = clock.getAsLong();
@@ -310,7 +308,6 @@ public final class BufferBudget {
             try {
                 ticket = NO_TICKET;
                 hasTicket = false;
-                overdraftLost = false;
                 if (overdraft == this) {
                     overdraft = null;
                     grantInOrder(wakes, clock.getAsLong());
@@ -334,7 +331,6 @@ public final class BufferBudget {
                     reserved = 0;
                 }
                 granted = false;
-                overdraftLost = false;
                 if (overdraft == this) overdraft = null;
                 if (held > 0) {
                     used.addAndGet(-held);
@@ -388,25 +384,41 @@ public final class BufferBudget {
     // tag::budget-grant[]
     /**
      * Under the lock: reserves room for waiters. The frame in overdraft first, since it is the one
-     * that can always finish; then the line, oldest frame first. If the oldest does not fit the
-     * share and nobody holds the overdraft, it takes it.
+     * that can always finish; then the line, oldest frame first, within the share. When the share
+     * is spent and nobody holds the overdraft, the oldest waiter that can finish in what is left
+     * takes it.
      */
     private void grantInOrder(List<Runnable> wakes, long now) {
         Account holder = overdraft;
         if (holder != null && holder.queued) grant(holder, ceiling, wakes, now);
-        while (!waiting.isEmpty()) {
-            Account a = waiting.peek();
-            if (grant(a, a == overdraft ? ceiling : max, wakes, now)) continue;
-            if (overdraft != null) break;                           // wait for bytes to come back
-            overdraft = a;                                          // the share is spent: the oldest frame may overdraw it
-            a.overdraftLost = false;
-            a.lastProgress = now;
+        Account next;
+        while ((next = firstInLineBut(overdraft)) != null && grant(next, max, wakes, now)) {
+            // granted: the next one
         }
+        if (next != null && overdraft == null) chooseOverdraft(wakes, now);
+    }
+
+    /** Under the lock: the oldest waiter that can finish its frame under the ceiling goes into overdraft, if any. */
+    private void chooseOverdraft(List<Runnable> wakes, long now) {
+        long room = roomUnder(ceiling);
+        if (waiting.isEmpty() || room < noneFitsBelow) return;     // nobody fits: looked already, nobody new
+        long smallest = Long.MAX_VALUE;
+        for (Account a : waiting) {
+            if (a.needs <= room) {
+                overdraft = a;
+                a.lastProgress = now;
+                noneFitsBelow = 0;
+                grant(a, ceiling, wakes, now);
+                return;
+            }
+            smallest = Math.min(smallest, a.needs);
+        }
+        noneFitsBelow = smallest;
     }
 
     /** Under the lock: reserves what {@code a} asked for, if at least its least fits under {@code limit}. */
     private boolean grant(Account a, long limit, List<Runnable> wakes, long now) {
-        long got = Math.min(a.wanted, Math.max(0, (limit - used.get()) / UNIT * UNIT));
+        long got = Math.min(a.wanted, roomUnder(limit));
         if (got < a.atLeast || got == 0) return false;
         used.addAndGet(got);
         a.reserved += got;
@@ -416,6 +428,17 @@ public final class BufferBudget {
         a.leaveLine();
         if (wake != null) wakes.add(wake);
         return true;
+    }
+
+    private Account firstInLineBut(Account skip) {
+        if (waiting.isEmpty()) return null;
+        Account first = waiting.first();
+        return first != skip ? first : waiting.higher(first);
+    }
+
+    /** Whole chunks left under {@code limit}. */
+    private long roomUnder(long limit) {
+        return Math.max(0, (limit - used.get()) / UNIT * UNIT);
     }
     // end::budget-grant[]
 

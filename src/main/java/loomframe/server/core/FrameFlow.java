@@ -325,7 +325,8 @@ public final class FrameFlow {
         long want = Math.min(decoder.bodyNeeded(), (long) readAhead) - room;
         int more = want <= 0 ? 0 : (int) ((want + CHUNK - 1) / CHUNK);
         if (more > 0) {
-            long got = memory.acquire((long) more * CHUNK, CHUNK);
+            long needs = ((long) decoder.bodyNeeded() - room + CHUNK - 1) / CHUNK * CHUNK;   // the rest of the frame
+            long got = memory.acquire((long) more * CHUNK, CHUNK, needs);
             if (got > 0) {
                 more = (int) (got / CHUNK);
                 addChunks(more, false);

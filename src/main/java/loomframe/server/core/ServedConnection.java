@@ -43,7 +43,6 @@ public abstract class ServedConnection implements FrameFlow.Boundary, HandlerCon
     private volatile long deadline;
     private volatile boolean deadlinePaused;
     private long pausedFor;                        // what was left of the deadline when it was paused
-    private boolean budgetPausedDeadline;          // whether the budget wait under way stopped the deadline
     private long budgetWaitSince;
     private long lastReadAt;
     private boolean lastReadFull;
@@ -228,16 +227,10 @@ public abstract class ServedConnection implements FrameFlow.Boundary, HandlerCon
         if (replies > 0) server.stats().framesSent(replies);
     }
 
-    /**
-     * About to wait for the budget: the idle clock stops, since the peer is not the one keeping us;
-     * except for a frame that stalled in overdraft and lost it, whose bytes may be what the next
-     * frame in overdraft needs (see {@link BufferBudget}: its deadline is what keeps the line moving).
-     */
+    /** About to wait for the budget: the idle clock stops, since the peer is not the one keeping us. */
     protected final void budgetWaitStarted() {
         publishCounts();
         budgetWaitSince = System.nanoTime();
-        budgetPausedDeadline = !memory.overdraftLost();
-        if (!budgetPausedDeadline) return;
         pausedFor = deadline - budgetWaitSince;
         deadlinePaused = true;
     }
@@ -245,10 +238,8 @@ public abstract class ServedConnection implements FrameFlow.Boundary, HandlerCon
     /** The budget granted room: the idle clock runs on from where it stopped. */
     protected final void budgetWaitEnded() {
         long now = System.nanoTime();
-        if (budgetPausedDeadline) {
-            deadline = now + pausedFor;
-            deadlinePaused = false;
-        }
+        deadline = now + pausedFor;
+        deadlinePaused = false;
         Events.budgetWait(this, now - budgetWaitSince, flow.bytesAwaited());
     }
 

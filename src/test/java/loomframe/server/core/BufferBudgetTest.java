@@ -84,6 +84,9 @@ class BufferBudgetTest {
         assertEquals(1, smallWake.runs.get(), "the older waiter is next");
         assertEquals(C, small.acquire(C, C));
         small.frameDone();                                         // its frame completes
+        assertFalse(largeWake.ran(), "the 8 chunks of the younger one do not fit in the 5 left: it waits for bytes to come back");
+        small.release(C);                                          // the small reply is written
+        share.release(4 * C);
         assertEquals(1, largeWake.runs.get(), "then the younger one, once");
         long got = large.acquire(8 * C, C);
         assertTrue(got >= C && budget.used() <= budget.bound(), "granted " + got + ", used " + budget.used());
@@ -93,53 +96,79 @@ class BufferBudgetTest {
     }
 
     /**
-     * The wedge CI found under the hostile mix: a frame loses the overdraft, the next frame takes
-     * it and fills the ceiling, then the first one asks again and, holding the older ticket, heads
-     * the line. Bytes coming back must go to the frame in overdraft (which can finish), not stop
-     * at the head of the line (which cannot); and the frame that lost the overdraft waits with its
-     * deadline running, since only its own bytes may be what the other needs.
+     * The sequence CI wedged on under the hostile mix: the frame in overdraft stalls and loses it,
+     * the next frame takes it, and the first one resumes at the head of the line. The frame in
+     * overdraft gets the rest of its frame at once, whatever the frame at the head does; when it
+     * is done, the frame that lost the overdraft gets it back.
      */
     @Test
-    void theFrameInOverdraftIsServedFirstEvenBehindAFrameThatLostIt() {
+    void theFrameInOverdraftFinishesWhateverTheFrameThatLostItDoes() {
         var budget = new BufferBudget(4 * C, 8 * C, 0);
         var share = budget.open();
         var first = budget.open();
         var second = budget.open();
         assertEquals(4 * C, share.acquire(4 * C, C), "the share is spent");
-        assertEquals(0, first.acquire(2 * C, C));
+        assertEquals(0, first.acquire(2 * C, C, 8 * C));
         var firstWake = new Wake();
         first.await(firstWake);
-        assertTrue(firstWake.ran(), "the oldest waiter goes into overdraft");
+        assertTrue(firstWake.ran(), "the oldest waiter goes into overdraft: its 8 chunks fit under the ceiling");
         assertEquals(2 * C, first.acquire(2 * C, C));
-        assertEquals(0, second.acquire(2 * C, C));
+        assertEquals(0, second.acquire(2 * C, C, 6 * C));
         var secondWake = new Wake();
         second.await(secondWake);
         assertFalse(secondWake.ran());
-        assertFalse(first.overdraftLost());
 
-        budget.sweep(System.nanoTime() + BufferBudget.STALL_NANOS + 1);   // the first frame stalls: it loses the overdraft
-        assertTrue(first.overdraftLost(), "its waits no longer stop its deadline");
-        assertEquals(1, secondWake.runs.get(), "the second frame takes the overdraft");
+        budget.sweep(System.nanoTime() + BufferBudget.STALL_NANOS + 1);   // the first frame stalls
+        assertEquals(1, secondWake.runs.get(), "the overdraft passes to the second frame: its 6 chunks fit in the 6 left");
         assertEquals(2 * C, second.acquire(2 * C, C));
-        assertEquals(4 * C, second.acquire(4 * C, C), "and grows to the ceiling");
-        assertEquals(12 * C, budget.used());
-        assertEquals(0, second.acquire(2 * C, C), "its last two chunks do not fit");
-        var secondWake2 = new Wake();
-        second.await(secondWake2);
-        assertEquals(0, first.acquire(2 * C, C), "the first frame resumes, and cannot have more");
+        assertEquals(0, first.acquire(C, C, 6 * C), "the first frame resumes, and cannot overdraw the share any more");
         var firstWake2 = new Wake();
         first.await(firstWake2);                                   // heads the line: its ticket is older
-
-        share.release(4 * C);
-        assertEquals(1, secondWake2.runs.get(), "bytes that came back went to the frame in overdraft");
-        assertFalse(firstWake2.ran(), "not to the head of the line, which cannot overdraw the share");
+        assertEquals(2 * C, second.acquire(2 * C, C), "the frame in overdraft never waits for the rest of its frame");
         assertEquals(2 * C, second.acquire(2 * C, C));
+        assertEquals(12 * C, budget.used());
         second.frameDone();                                        // it finishes ...
-        second.release(8 * C);                                     // ... and its reply is written
-        assertEquals(1, firstWake2.runs.get(), "then the first frame goes on, in overdraft again");
-        assertFalse(first.overdraftLost(), "and its waits stop its deadline again");
-        assertEquals(2 * C, first.acquire(2 * C, C));
+        assertFalse(firstWake2.ran(), "its bytes are still counted until its reply is written");
+        second.release(6 * C);                                     // ... and the reply is written
+        assertEquals(1, firstWake2.runs.get(), "then the first frame gets the overdraft back");
+        assertEquals(C, first.acquire(C, C));
         for (var a : List.of(share, first, second)) a.close();
+        assertEquals(0, budget.used());
+        assertEquals(0, budget.waitingCount());
+    }
+
+    /**
+     * A frame goes into overdraft only if the rest of it fits under the ceiling: a frame that lost
+     * the overdraft may hold bytes past the share, and a frame given the overdraft without room to
+     * finish would wait for them while they wait for it. Nobody who could finish: the stalled frame
+     * keeps it; once one can, it passes.
+     */
+    @Test
+    void theOverdraftPassesOnlyToAFrameThatCanFinishInWhatIsLeft() {
+        var budget = new BufferBudget(4 * C, 8 * C, 0);
+        var share = budget.open();
+        var stalled = budget.open();
+        var large = budget.open();
+        var small = budget.open();
+        assertEquals(4 * C, share.acquire(4 * C, C));
+        assertEquals(0, stalled.acquire(4 * C, C, 8 * C));
+        stalled.await(new Wake());
+        assertEquals(4 * C, stalled.acquire(4 * C, C));            // half its frame, then it stops
+        assertEquals(0, large.acquire(4 * C, C, 8 * C));
+        var largeWake = new Wake();
+        large.await(largeWake);
+        budget.sweep(System.nanoTime() + BufferBudget.STALL_NANOS + 1);
+        assertFalse(largeWake.ran(), "8 chunks do not fit in the 4 left under the ceiling: the stalled frame keeps the overdraft");
+        assertEquals(2 * C, stalled.acquire(2 * C, C), "and may go on when its peer does");
+
+        assertEquals(0, small.acquire(C, C, 2 * C));
+        var smallWake = new Wake();
+        small.await(smallWake);
+        budget.sweep(System.nanoTime() + BufferBudget.STALL_NANOS + 1);
+        assertTrue(smallWake.ran(), "a younger frame that can finish in the 2 chunks left takes it");
+        assertFalse(largeWake.ran());
+        assertEquals(C, small.acquire(C, C));
+        for (var a : List.of(share, stalled, large, small)) a.close();
         assertEquals(0, budget.used());
         assertEquals(0, budget.waitingCount());
     }
@@ -158,8 +187,7 @@ class BufferBudgetTest {
         var nextWake = new Wake();
         next.await(nextWake);
         budget.sweep(System.nanoTime() + BufferBudget.STALL_NANOS + 1);
-        assertFalse(holder.overdraftLost(), "an untaken grant is not a stall");
-        assertFalse(nextWake.ran());
+        assertFalse(nextWake.ran(), "an untaken grant is not a stall");
         assertEquals(8 * C, holder.acquire(8 * C, C), "the whole grant is still there");
         for (var a : List.of(share, holder, next)) a.close();
         assertEquals(0, budget.used());
@@ -168,25 +196,27 @@ class BufferBudgetTest {
     /**
      * The line always moves, whatever stalls and resumes: a seeded simulation of connections whose
      * frames arrive a few chunks at a time, stall mid-frame and resume, and are answered, with the
-     * idle deadline run the way the server runs it (stopped while a frame waits for the budget,
-     * unless the frame lost the overdraft) and the sweeper handing the overdraft on. Time is played
-     * forward in steps of 100 ms. Checked: the bound is never passed; only a frame that stalled is
-     * ever closed at its deadline; and once the stalls stop, every connection completes frames
-     * again. Before the frame in overdraft was served first, seeds wedged for good here: every frame
-     * waiting, none granted, no deadline running.
+     * idle deadline run the way the server runs it (stopped while a frame waits for the budget)
+     * and the sweeper handing the overdraft on; time is played forward in steps of 100 ms. With
+     * deadlines and with none (`--idle-timeout 0`): the bound is never passed, only a frame that
+     * stalled is ever closed at its deadline, and once the stalls stop, every connection completes
+     * frames again. Seeds wedged for good here (every frame waiting, none granted) while the frame
+     * in overdraft could be given it without room to finish, or be kept from room by the head of
+     * the line.
      */
     @Test
     void theLineAlwaysMovesWhateverStallsAndResumes() {
         long seed = TestSeeds.seed("theLineAlwaysMovesWhateverStallsAndResumes");
-        for (int run = 0; run < 300; run++) new LineSimulation(seed + run).run();
+        for (int run = 0; run < 300; run++) new LineSimulation(seed + run, 50).run();
+        for (int run = 0; run < 300; run++) new LineSimulation(seed + run, Integer.MAX_VALUE / 2).run();
     }
 
     /** One run of {@link #theLineAlwaysMovesWhateverStallsAndResumes}: 6 connections, a share of 8 chunks, frames of 1 to 8. */
     private static final class LineSimulation {
         static final long TICK = 100_000_000L;                     // 100 ms
-        static final int IDLE = 50;                                // the idle timeout, in ticks
         static final int STALLS_UNTIL = 600, CALM_UNTIL = 1200;
         final long seed;
+        final int idle;                                            // the idle timeout, in ticks
         final Random random;
         long now;
         final BufferBudget budget = new BufferBudget(8 * C, 8 * C, 0, () -> now);
@@ -197,11 +227,10 @@ class BufferBudgetTest {
             int frame, arrived;                                    // chunks
             int replyTicks;                                        // > 0: the reply is being written
             Wake wake;                                             // non-null while waiting for a grant
-            boolean waitStopsDeadline;
             long deadline, pausedFor;
             long stalledUntil;
             boolean stalledThisFrame;
-            int framesAfterCalm;
+            int framesLately;
 
             void open(long tick) {
                 memory = budget.open();
@@ -212,7 +241,7 @@ class BufferBudgetTest {
                 frame = 1 + random.nextInt(8);
                 arrived = 0;
                 replyTicks = 0;
-                deadline = tick + IDLE;
+                deadline = tick + idle;
                 stalledThisFrame = false;
             }
 
@@ -227,7 +256,7 @@ class BufferBudgetTest {
                 if (wake != null) {
                     if (!wake.ran()) return;
                     wake = null;
-                    if (waitStopsDeadline) deadline = tick + pausedFor;
+                    deadline = tick + pausedFor;                   // the wait did not count against the deadline
                 }
                 if (tick < stalledUntil) return;
                 if (tick < STALLS_UNTIL && arrived > 0 && random.nextInt(40) == 0) {
@@ -236,10 +265,9 @@ class BufferBudgetTest {
                     return;
                 }
                 int want = Math.min(frame - arrived, 1 + random.nextInt(3));
-                long got = memory.acquire((long) want * C, C);
+                long got = memory.acquire((long) want * C, C, (long) (frame - arrived) * C);
                 if (got == 0) {
                     wake = new Wake();
-                    waitStopsDeadline = !memory.overdraftLost();
                     pausedFor = deadline - tick;
                     memory.await(wake);
                     return;
@@ -248,27 +276,23 @@ class BufferBudgetTest {
                 memory.progress();
                 if (arrived == frame) {
                     memory.frameDone();
-                    if (tick >= CALM_UNTIL - 400) framesAfterCalm++;
+                    if (tick >= CALM_UNTIL - 400) framesLately++;
                     replyTicks = 1 + random.nextInt(3);
                 }
             }
 
-            boolean deadlineRuns() {
-                return replyTicks == 0 && (wake == null || !waitStopsDeadline);
-            }
-
-            void expire(long tick) {
+            void expireIfDue(long tick) {
+                if (replyTicks > 0 || wake != null || tick <= deadline) return;
                 assertTrue(stalledThisFrame, "a frame that never stalled was closed at its deadline (tick " + tick + "): seed " + seed);
-                if (wake != null) memory.cancelWait();
                 memory.close();
-                wake = null;
                 stalledUntil = 0;
                 open(tick);
             }
         }
 
-        LineSimulation(long seed) {
+        LineSimulation(long seed, int idle) {
             this.seed = seed;
+            this.idle = idle;
             this.random = new Random(seed);
         }
 
@@ -283,13 +307,13 @@ class BufferBudgetTest {
                 List<Conn> order = new ArrayList<>(conns);
                 java.util.Collections.shuffle(order, random);
                 for (Conn c : order) c.step(tick);
-                for (Conn c : conns) if (c.deadlineRuns() && tick > c.deadline) c.expire(tick);
+                for (Conn c : conns) c.expireIfDue(tick);
                 budget.sweep(now);
                 assertTrue(budget.used() <= budget.bound(), "used " + budget.used() + " past the bound: seed " + seed);
             }
             for (int i = 0; i < conns.size(); i++) {
-                assertTrue(conns.get(i).framesAfterCalm > 0,
-                        "connection " + i + " completed no frame in the last 400 ticks, with every peer sending: the line wedged; seed " + seed);
+                assertTrue(conns.get(i).framesLately > 0, "connection " + i + " completed no frame in the last 400 ticks, with every peer"
+                        + " sending (idle timeout " + (idle > 100_000 ? "off" : idle + " ticks") + "): the line wedged; seed " + seed);
             }
         }
     }

@@ -27,6 +27,7 @@ final class BlockingConnection extends ServedConnection implements Runnable {
     private final SocketChannel channel;
     private final BlockingTransport transport;             // the channel itself, or TLS over it
     private volatile Thread thread;
+    private boolean virtual;                                 // this connection's own thread only
 
     BlockingConnection(SocketChannel channel, BlockingTransport transport, BlockingServer server, SocketAddress remote) {
         super(server, remote);
@@ -39,6 +40,7 @@ final class BlockingConnection extends ServedConnection implements Runnable {
     @Override
     public void run() {
         thread = Thread.currentThread();
+        virtual = thread.isVirtual();
         CloseReason reason = CloseReason.INTERNAL_ERROR;
         try {
             transport.open();
@@ -77,8 +79,9 @@ final class BlockingConnection extends ServedConnection implements Runnable {
         // rarely here yet: reading now would fail (EAGAIN) and park, which costs a re-armed poll
         // (epoll_ctl), a wake-up and a hand-off to a carrier. Letting the other connections go first
         // gives it time to arrive, and fewer reads come back empty (jmh/profile-syscalls.sh counts them).
+        // Only a virtual thread: on a platform thread it would be a sched_yield per frame, for nothing.
         publishCounts();
-        if (flow.busyBetweenFrames()) Thread.yield();
+        if (flow.busyBetweenFrames() && virtual) Thread.yield();
         bytesArrived(transport.read(flow.readBuffers(), flow.readOffset(), flow.readLength()));
     }
     // end::blocking-read[]

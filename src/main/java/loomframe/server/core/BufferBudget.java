@@ -188,8 +188,8 @@ public final class BufferBudget {
         }
         // end::budget-acquire[]
 
-        /** {@link #acquire(long, long, long)} for a frame whose rest is {@code want}. */
-        public long acquire(long want, long least) {
+        /** {@link #acquire(long, long, long)} for a frame whose rest is {@code want} (tests' shorthand). */
+        long acquire(long want, long least) {
             return acquire(want, least, want);
         }
 

@@ -41,7 +41,7 @@ import loomframe.server.core.ChunkPool.Chunk;
  *       parks reading into its 8-byte length-field window and holds no chunk: an idle connection
  *       costs almost nothing. When that wakes it, the length field says how much to read next.</li>
  *   <li>Inside a large frame, reads take as many chunks as the recent reads suggest will fill
- *       (doubling after two full reads, up to {@link #MAX_READ}), so a 16 MiB frame drains the
+ *       (doubling after full reads, up to {@link #MAX_READ}), so a 16 MiB frame drains the
  *       socket in few calls while a peer that sent 4 KiB and stopped pins one spare chunk.</li>
  *   <li>Every chunk is granted by the {@link BufferBudget} before bytes are read into it. A frame
  *       that fits one chunk takes it from the small-frame reserve and never waits behind large
@@ -118,7 +118,8 @@ public final class FrameFlow {
     private boolean readBetweenFrames;
 
     private int readAhead = CHUNK;       // how many bytes the next large read offers
-    private int fullReads;               // consecutive reads that filled everything offered
+    private int fullReads;               // reads running that filled everything offered
+    private int shortReads;              // reads running that brought less than half of readAhead
     private boolean lastReadFull;
     private long lastFrameAt;
     private boolean framesSeen;
@@ -312,13 +313,7 @@ public final class FrameFlow {
         }
         int room = count > 0 ? CHUNK - chunks[count - 1].filled : 0;
         if (decoder.state() == State.HEADER) {
-            int added = 0;
-            if (busy) {                                             // read ahead: the next frames in one read
-                int ahead = (Math.max(0, readAhead - room) + CHUNK - 1) / CHUNK;
-                if (ahead > 0 && memory.acquireSpare((long) ahead * CHUNK)) added = ahead;
-                else if (room == 0 && memory.acquireSpare(CHUNK)) added = 1;
-                addChunks(added, false);
-            }
+            int added = busy ? readAhead(room) : 0;                 // the next frames in one read
             if (room == 0 && added == 0) return offerHeaderWindow(); // not busy: park holding no chunk
             return offerChunks(added);
         }
@@ -340,7 +335,25 @@ public final class FrameFlow {
                 return Step.AWAIT_BUDGET;
             }
         }
+        if (busy) more += readAhead(room + more * CHUNK);          // and the frames behind this one
         return offerChunks(more);
+    }
+
+    /**
+     * A busy connection reads ahead: spare chunks, so that a read offers {@code readAhead} bytes
+     * even where the frame in progress ends sooner, and the frames pipelined behind it come with
+     * the same read. Spare chunks come only while the budget has half its share free and nobody
+     * waits ({@link BufferBudget.Account#acquireSpare}). A connection keeping no chunk gets one if
+     * it can, so it never parks on its length window while busy.
+     *
+     * @return the chunks added
+     */
+    private int readAhead(int offered) {
+        int ahead = (Math.max(0, readAhead - offered) + CHUNK - 1) / CHUNK;
+        int added = ahead > 0 && memory.acquireSpare((long) ahead * CHUNK) ? ahead
+                : offered == 0 && memory.acquireSpare(CHUNK) ? 1 : 0;
+        addChunks(added, false);
+        return added;
     }
     // end::flow-plan-read[]
 
@@ -421,14 +434,26 @@ public final class FrameFlow {
     // end::flow-bytes-read[]
 
     /**
-     * Reads that take everything a read of {@code readAhead} offered, twice running, double it (the
-     * peer sends faster than we read); a read that brings less than half of it halves it.
+     * A read that takes everything a read of {@code readAhead} offered doubles it (the peer sends
+     * faster than we read): on a busy connection at once, since a burst of pipelined frames is
+     * often one full read and a tail; otherwise after two running, since one full read may be all
+     * a new peer ever sends (a peer that announced 16 MiB, sent 4 KiB and stopped pins one spare
+     * chunk, not two). Two reads running that bring less than half of it halve it (one is only the
+     * tail of a burst). A read offered less (the end of a frame, a budget that gave no spare chunk)
+     * says nothing about the peer's pace either way.
      */
     private void adaptReadAhead(long n) {
-        if (n >= offeredBytes && offeredBytes >= readAhead) {
-            if (++fullReads >= 2) readAhead = Math.min(MAX_READ, readAhead * 2);
-        } else if (n < readAhead / 2) {
-            fullReads = 0;
+        if (offeredBytes < readAhead) return;
+        if (n >= offeredBytes) {
+            shortReads = 0;
+            if (++fullReads >= (busy ? 1 : 2)) readAhead = Math.min(MAX_READ, readAhead * 2);
+            return;
+        }
+        fullReads = 0;
+        if (n >= readAhead / 2) {
+            shortReads = 0;
+        } else if (++shortReads >= 2) {
+            shortReads = 0;
             readAhead = Math.max(CHUNK, readAhead / 2);
         }
     }

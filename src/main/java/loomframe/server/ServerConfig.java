@@ -123,7 +123,8 @@ public record ServerConfig(
      * is direct memory in pooled chunks.
      */
     public long memoryBound() {
-        return maxBuffered + format.maxFrame() + smallFrameReserve();
+        long chunk = 4096;                                       // the overdraft is whole chunks
+        return maxBuffered + (format.maxFrame() + chunk - 1) / chunk * chunk + smallFrameReserve();
     }
 
     /** Bytes set aside so that frames of one chunk are never queued behind large ones: 1/16 of the budget. */

@@ -23,7 +23,10 @@ import java.util.function.LongSupplier;
  *       them, granted oldest frame first (a ticket taken when a frame first waits).</li>
  *   <li><b>One frame in overdraft.</b> When the share is spent, the oldest waiting frame whose rest
  *       fits under {@code max + overdraft} (the oldest of all, unless frames that lost the overdraft
- *       hold bytes past the share) alone may grow past {@code max}: so an honest frame of
+ *       hold bytes past the share) alone may grow past {@code max}. When the frame in overdraft
+ *       completes, the next one is chosen once its bytes are back (its replies written), if the
+ *       oldest waiter needs them: a younger frame that happens to fit meanwhile does not pass it
+ *       over. So an honest frame of
  *       {@code --max-frame} can always finish, however many half-sent frames fill the share. If it
  *       stops arriving (no bytes for {@link #STALL_NANOS} while it could read), the overdraft
  *       passes to the oldest waiter whose frame can finish in what is left under the same ceiling:
@@ -39,7 +42,9 @@ import java.util.function.LongSupplier;
  * so a wait that could never end would hold the connection for good, and nothing may depend on
  * deadlines (they can be off). What keeps the line moving: a frame goes into overdraft only when
  * the rest of it fits under the ceiling, and nobody else can take that room, since everyone else
- * stops at {@code max} (and below {@code max} the room left is a whole {@code --max-frame}). When
+ * stops at {@code max} (and below {@code max} the room left is a whole {@code --max-frame}); every
+ * add is a compare-and-set against its limit, and the frame in overdraft takes its bytes under
+ * the lock, so that the sweeper cannot hand the overdraft on between its check and its add. When
  * bytes come back, the frame in overdraft is served before the line. So it finishes as soon as its
  * peer sends the rest, whatever the others do; and a frame that lost the overdraft for stalling,
  * which may hold bytes past {@code max}, can never wedge the frame that holds it now.
@@ -70,6 +75,8 @@ public final class BufferBudget {
     private volatile Account overdraft;                      // written under the lock
     private long nextTicket;                                 // guarded by lock
     private long noneFitsBelow;                              // guarded by lock: room below which no waiter can finish (0: look)
+    private volatile Account finishing;                      // written under the lock: left the overdraft, bytes not back yet
+    private long finishingHeld;                              // guarded by lock: what it held when its frame completed
 
     /**
      * @param max          the main share ({@code --max-buffered})
@@ -163,8 +170,8 @@ public final class BufferBudget {
          */
         public long acquire(long want, long least, long needs) {
             if (granted) return takeReservation(want);
-            if (waitingCount == 0 || overdraft == this) {            // nobody in line before us
-                long got = tryAdd(used, want, least, overdraft == this ? ceiling : max);
+            if (waitingCount == 0 && overdraft != this) {            // nobody in line before us
+                long got = tryAdd(used, want, least, max);
                 if (got > 0) {
                     held += got;
                     return got;
@@ -195,8 +202,8 @@ public final class BufferBudget {
 
         /**
          * Takes {@code bytes} only if that leaves at least half the main share free and nobody is
-         * waiting: for reading ahead (a busy connection keeping a chunk between frames), which must
-         * never crowd out frames in progress. Never waits.
+         * waiting: for reading ahead (a busy connection's spare chunks, for the frames behind the
+         * one in progress), which must never crowd out frames in progress. Never waits.
          */
         public boolean acquireSpare(long bytes) {
             if (waitingCount > 0 || tryAdd(used, bytes, bytes, max / 2) == 0) return false;
@@ -310,6 +317,27 @@ public final class BufferBudget {
                 hasTicket = false;
                 if (overdraft == this) {
                     overdraft = null;
+                    finishing = this;                               // its bytes come back when its replies are written
+                    finishingHeld = held;
+                    grantInOrder(wakes, clock.getAsLong());
+                }
+            } finally {
+                lock.unlock();
+            }
+            wake(wakes);
+        }
+
+        /**
+         * Every completed frame's bytes are back (its replies are written): if this frame was the
+         * last in overdraft, the next may be chosen now with the room it left.
+         */
+        public void framesReleased() {
+            if (finishing != this) return;
+            List<Runnable> wakes = new ArrayList<>();
+            lock.lock();
+            try {
+                if (finishing == this) {
+                    finishing = null;
                     grantInOrder(wakes, clock.getAsLong());
                 }
             } finally {
@@ -332,6 +360,7 @@ public final class BufferBudget {
                 }
                 granted = false;
                 if (overdraft == this) overdraft = null;
+                if (finishing == this) finishing = null;
                 if (held > 0) {
                     used.addAndGet(-held);
                     held = 0;
@@ -400,8 +429,11 @@ public final class BufferBudget {
 
     /** Under the lock: the oldest waiter that can finish its frame under the ceiling goes into overdraft, if any. */
     private void chooseOverdraft(List<Runnable> wakes, long now) {
+        if (waiting.isEmpty()) return;
         long room = roomUnder(ceiling);
-        if (waiting.isEmpty() || room < noneFitsBelow) return;     // nobody fits: looked already, nobody new
+        long oldestNeeds = waiting.first().needs;
+        if (finishing != null && oldestNeeds > room && oldestNeeds <= room + finishingHeld) return;  // the last one's bytes are what it needs
+        if (room < noneFitsBelow) return;                          // nobody fits: looked already, nobody new
         long smallest = Long.MAX_VALUE;
         for (Account a : waiting) {
             if (a.needs <= room) {
@@ -418,9 +450,8 @@ public final class BufferBudget {
 
     /** Under the lock: reserves what {@code a} asked for, if at least its least fits under {@code limit}. */
     private boolean grant(Account a, long limit, List<Runnable> wakes, long now) {
-        long got = Math.min(a.wanted, roomUnder(limit));
-        if (got < a.atLeast || got == 0) return false;
-        used.addAndGet(got);
+        long got = tryAdd(used, a.wanted, a.atLeast, limit);       // the fast paths add without the lock
+        if (got == 0) return false;
         a.reserved += got;
         a.granted = true;
         if (a == overdraft) a.lastProgress = now;                   // its stall clock starts when it can read

@@ -42,7 +42,8 @@ import loomframe.server.core.ChunkPool.Chunk;
  *       costs almost nothing. When that wakes it, the length field says how much to read next.</li>
  *   <li>Inside a large frame, reads take as many chunks as the recent reads suggest will fill
  *       (doubling after full reads, up to {@link #MAX_READ}), so a 16 MiB frame drains the
- *       socket in few calls while a peer that sent 4 KiB and stopped pins one spare chunk.</li>
+ *       socket in few calls while a new peer that sent 4 KiB and stopped pins one spare chunk (a
+ *       busy one, up to its read-ahead, which never passes {@link #MAX_READ}).</li>
  *   <li>Every chunk is granted by the {@link BufferBudget} before bytes are read into it. A frame
  *       that fits one chunk takes it from the small-frame reserve and never waits behind large
  *       ones. Replies are written before more is read, and while {@code maxPendingReplies} are owed
@@ -79,7 +80,7 @@ public final class FrameFlow {
 
     /** Most bytes one read takes: a quarter of the JDK's IOV_MAX in chunks, and a few socket buffers' worth. */
     static final int MAX_READ = 1024 * 1024;
-    /** A connection that completes frames less than this apart is busy: it reads ahead between frames. */
+    /** A connection that completes frames less than this apart is busy: it reads ahead, for the frames behind the one it reads. */
     static final long BUSY_NANOS = 200_000_000L;
     private static final int CHUNK = ChunkPool.CHUNK_SIZE;
 
@@ -282,8 +283,9 @@ public final class FrameFlow {
             decodeChunk = keepFrom;                                 // everything decoded: the next byte is the next read's
             decodePos = 0;
         }
-        if (keepFrom == 0) return;
         for (int i = 0; i < keepFrom; i++) giveBack(chunks[i]);
+        memory.framesReleased();                                    // if one was the last in overdraft, the next may go
+        if (keepFrom == 0) return;
         System.arraycopy(chunks, keepFrom, chunks, 0, count - keepFrom);
         Arrays.fill(chunks, count - keepFrom, count, null);
         count -= keepFrom;

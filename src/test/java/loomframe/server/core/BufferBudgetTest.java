@@ -173,6 +173,42 @@ class BufferBudgetTest {
         assertEquals(0, budget.waitingCount());
     }
 
+    /**
+     * When the frame in overdraft completes, its bytes stay counted until its reply is written. A
+     * younger frame that fits meanwhile must not take the overdraft from the oldest one, which only
+     * needs those bytes back (a stream of medium frames could otherwise pass a large one over for good).
+     */
+    @Test
+    void theOldestFrameIsNotPassedOverWhileTheLastOnesBytesComeBack() {
+        var budget = new BufferBudget(4 * C, 8 * C, 0);
+        var share = budget.open();
+        var last = budget.open();
+        var oldest = budget.open();
+        var younger = budget.open();
+        assertEquals(4 * C, share.acquire(4 * C, C));
+        assertEquals(0, last.acquire(8 * C, C, 8 * C));
+        last.await(new Wake());
+        assertEquals(8 * C, last.acquire(8 * C, C), "in overdraft, all of its frame");
+        assertEquals(0, oldest.acquire(4 * C, C, 8 * C));
+        var oldestWake = new Wake();
+        oldest.await(oldestWake);
+        assertEquals(0, younger.acquire(C, C, 2 * C));
+        var youngerWake = new Wake();
+        younger.await(youngerWake);
+
+        last.frameDone();
+        last.release(2 * C);                                        // its reply is being written
+        assertFalse(youngerWake.ran(), "2 chunks are back and the younger frame would fit, but the oldest only waits for the rest");
+        assertFalse(oldestWake.ran());
+        last.release(6 * C);
+        last.framesReleased();
+        assertTrue(oldestWake.ran(), "all back: the oldest goes into overdraft");
+        assertEquals(4 * C, oldest.acquire(4 * C, C));
+        for (var a : List.of(share, last, oldest, younger)) a.close();
+        assertEquals(0, budget.used());
+        assertEquals(0, budget.waitingCount());
+    }
+
     /** A grant the frame in overdraft has not taken yet is the server's delay, not a stall: the overdraft stays. */
     @Test
     void aFrameInOverdraftKeepsItWhileItsGrantWaitsForItsThread() {
@@ -249,6 +285,7 @@ class BufferBudgetTest {
                 if (replyTicks > 0) {
                     if (--replyTicks == 0) {
                         memory.release((long) arrived * C);
+                        memory.framesReleased();
                         newFrame(tick);
                     }
                     return;

@@ -153,6 +153,9 @@ class ServerMetricsTest {
             betweenFrames.write(FORMAT.encode("hi".getBytes(UTF_8)));
             assertArrayEquals("hi".getBytes(UTF_8), betweenFrames.readFrame());
             awaitCondition("3 connections open", () -> server.stats().openConnections() == 3);
+            // Until the server has read them, the two partial frames are bytes in the kernel, and the
+            // drain would rightly take those connections for idle ones between frames.
+            awaitCondition("the server has read all 17 bytes sent", () -> server.stats().bytesIn() == 6 + 5 + 6);
             try (var overLimit = new TestWire(server.port(), FORMAT)) {
                 assertTrue(overLimit.closedByServer(), "a 4th connection over --max-connections 3 is rejected");
             }

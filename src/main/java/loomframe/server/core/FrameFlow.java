@@ -315,7 +315,7 @@ public final class FrameFlow {
         }
         int room = count > 0 ? CHUNK - chunks[count - 1].filled : 0;
         if (decoder.state() == State.HEADER) {
-            int added = busy ? readAhead(room) : 0;                 // the next frames in one read
+            int added = busy ? addSpareChunks(room) : 0;            // the next frames in one read
             if (room == 0 && added == 0) return offerHeaderWindow(); // not busy: park holding no chunk
             return offerChunks(added);
         }
@@ -337,7 +337,7 @@ public final class FrameFlow {
                 return Step.AWAIT_BUDGET;
             }
         }
-        if (busy) more += readAhead(room + more * CHUNK);          // and the frames behind this one
+        if (busy) more += addSpareChunks(room + more * CHUNK);     // and the frames behind this one
         return offerChunks(more);
     }
 
@@ -350,7 +350,7 @@ public final class FrameFlow {
      *
      * @return the chunks added
      */
-    private int readAhead(int offered) {
+    private int addSpareChunks(int offered) {
         int ahead = (Math.max(0, readAhead - offered) + CHUNK - 1) / CHUNK;
         int added = ahead > 0 && memory.acquireSpare((long) ahead * CHUNK) ? ahead
                 : offered == 0 && memory.acquireSpare(CHUNK) ? 1 : 0;
